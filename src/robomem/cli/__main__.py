@@ -1,0 +1,5 @@
+import sys
+
+from robomem.cli import main
+
+sys.exit(main())

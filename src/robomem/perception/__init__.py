@@ -1,0 +1,1 @@
+"""Perception: frames -> detections (segmenters, encoders, lifting masks to world point clouds)."""
