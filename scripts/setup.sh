@@ -21,7 +21,7 @@ py=$(command -v python3.11 || command -v python3)
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $py"
   "$py" -m venv .venv
-  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q --upgrade pip 2>&1 | grep -v "is ignored: it is neither" || true
 fi
 
 extras="dev"
