@@ -53,7 +53,7 @@ class SentenceTransformerEncoder:
             raise ConfigError(f"text encoder folder {folder} does not exist",
                               "set perception.text_encoder to 'minilm' or a sentence-transformers model folder")
         self._model = _load_sentence_transformer(folder)
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.dim = int(self._model.get_embedding_dimension())
         self.name = Path(folder).name if path else "all-MiniLM-L6-v2"
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size

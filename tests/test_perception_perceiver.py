@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+from conftest import make_frame
+
+from robomem.errors import ConfigError, InputError
+from robomem.geometry import camera_pose
+from robomem.perception.oracle import OracleSegmenter, split_description
+from robomem.perception.perceiver import build_perceiver, build_segmenter
+from robomem.types import CameraIntrinsics, Frame
+
+
+def box_frame() -> Frame:
+    """A camera at the origin looking along +x at a wall 3 m away with a 'red mug' patch at 2 m."""
+    w, h = 64, 48
+    K = CameraIntrinsics.from_hfov(np.pi / 2, w, h)
+    depth = np.full((h, w), 3.0, np.float32)
+    mask = np.full((h, w), -1, np.int32)
+    depth[18:30, 26:38] = 2.0
+    mask[18:30, 26:38] = 7
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[mask == 7] = (200, 20, 20)
+    return Frame(rgb=rgb, depth=depth, K=K, T_world_cam=camera_pose(np.zeros(3), 0.0), t=1.0, frame_id=3,
+                 instance_mask=mask, instance_labels={7: "red mug"})
+
+
+def test_split_description():
+    assert split_description("red mug") == ("mug", "red")
+    assert split_description("grey coffee table") == ("coffee table", "grey")
+    assert split_description("coffee table") == ("coffee table", None)
+
+
+def test_oracle_perceiver_lifts_the_object_where_it_is():
+    det, = build_perceiver()(box_frame())
+    assert det.label == "mug" and det.caption == "red mug" and det.gt_id == 7
+    # the patch is 2 m ahead along +x, centred on the optical axis
+    assert np.allclose(det.centroid, [2.0, 0.0, 0.0], atol=0.1)
+    assert np.all(np.abs(det.points_world[:, 0] - 2.0) < 0.01)
+    assert det.embedding.shape == (384,) and abs(np.linalg.norm(det.embedding) - 1) < 1e-5
+    assert (det.colors[:, 0] > 150).all()
+
+
+def test_oracle_needs_masks():
+    with pytest.raises(InputError, match="no instance mask"):
+        OracleSegmenter().segment(make_frame())
+
+
+def test_unknown_segmenter():
+    with pytest.raises(ConfigError, match="not known"):
+        build_segmenter("sam9000")
