@@ -55,6 +55,7 @@ def _assets(house: House) -> list[str]:
         spec = 0.3 if room.type in GLOSSY_WALL_ROOMS else 0.05
         out.append(f'<material name="wall_{room.id}" rgba="{_f(room.wall_rgb)} 1" specular="{spec}" shininess="0.2"/>')
     out.append('<material name="ceiling" rgba="0.93 0.93 0.92 1" emission="0.35" specular="0"/>')
+    out.append('<material name="lamp" rgba="1 0.98 0.92 1" emission="1" specular="0"/>')
     out.append('<material name="trim" rgba="0.95 0.94 0.9 1" specular="0.2" shininess="0.3"/>')
     out.append('<material name="pane" rgba="0.72 0.86 0.98 1" emission="0.7" specular="0.8" shininess="0.9"/>')
     for name, (rgb, spec, shin) in NEUTRALS.items():
@@ -83,6 +84,13 @@ def build_mjcf(house: House, width: int = 320, height: int = 240, fovy_deg: floa
         geom("box", (hi - lo) / 2, (hi + lo) / 2, f"floor_{room.floor}")
         geom("box", [(room.x1 - room.x0) / 2, (room.y1 - room.y0) / 2, 0.025],
              [(room.x0 + room.x1) / 2, (room.y0 + room.y1) / 2, WALL_HEIGHT + 0.025], "ceiling")
+        long_x = room.x1 - room.x0 >= room.y1 - room.y0
+        n_lamps = max(1, int(max(room.x1 - room.x0, room.y1 - room.y0) // 4.5))
+        for k in range(n_lamps):  # ceiling lights (structure, not objects)
+            f = (k + 0.5) / n_lamps
+            cx = room.x0 + f * (room.x1 - room.x0) if long_x else (room.x0 + room.x1) / 2
+            cy = (room.y0 + room.y1) / 2 if long_x else room.y0 + f * (room.y1 - room.y0)
+            geom("cylinder", [0.2, 0.015], [cx, cy, WALL_HEIGHT - 0.015], "lamp")
     for w in house.walls:
         size = [(w.x1 - w.x0) / 2, (w.y1 - w.y0) / 2, (w.z1 - w.z0) / 2]
         pos = [(w.x0 + w.x1) / 2, (w.y0 + w.y1) / 2, (w.z0 + w.z1) / 2]

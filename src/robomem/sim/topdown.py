@@ -28,8 +28,9 @@ def draw_house(house: House, out: str | Path, trajectory: np.ndarray | None = No
     for r in house.rooms:
         ax.add_patch(Rectangle((r.x0, r.y0), r.x1 - r.x0, r.y1 - r.y0, facecolor=ROOM_FILL[r.type],
                                edgecolor="none", zorder=0))
-        ax.text(r.centre[0], r.y1 - 0.3, f"{r.type} ({r.id})", ha="center", va="top", fontsize=9,
-                fontweight="bold", color="#444444", zorder=5)
+        ax.text(r.x0 + 0.2, r.y1 - 0.2, f"{r.type} ({r.id})", ha="left", va="top", fontsize=8,
+                fontweight="bold", color="#333333", zorder=9,
+                bbox={"facecolor": ROOM_FILL[r.type], "alpha": 0.85, "pad": 1.0, "edgecolor": "none"})
     for w in house.walls:
         colour = {"pane": "#6fb7e8", "sill": "#6fb7e8", "frame": "#6fb7e8", "jamb": "#8a6a4a"}.get(w.kind, "#333333")
         if w.kind in ("wall", "jamb", "pane") and (w.kind != "wall" or w.z0 <= 0.0):
@@ -44,7 +45,7 @@ def draw_house(house: House, out: str | Path, trajectory: np.ndarray | None = No
                                linewidth=0.3 if small else 0.6, alpha=0.95, zorder=4 if small else 2))
         if labels:
             c = o.centre
-            ax.text(c[0], c[1], f"{o.category} {o.id}", fontsize=3.2 if small else 4.2, ha="center",
+            ax.text(c[0], c[1], f"{o.category} {o.id}", fontsize=3.4 if small else 4.6, ha="center",
                     va="center", zorder=6, color="black",
                     bbox={"facecolor": "white", "alpha": 0.55, "pad": 0.3, "edgecolor": "none"})
     if trajectory is not None and len(trajectory):
