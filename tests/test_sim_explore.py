@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -77,6 +82,22 @@ def test_sim_source_uri_is_deterministic_and_subsamples():
     assert [f.frame_id for f in fs] == [0, 5, 10] and np.array_equal(fs[1].rgb, a[5].rgb)
     src.close()
     sub.close()
+
+
+def test_frames_are_bit_identical_across_processes():
+    """A fresh interpreter renders the same exploration frames (hash of RGB, depth and masks)."""
+    code = ("import hashlib, sys; from robomem.data import open_source; h = hashlib.sha256()\n"
+            f"for f in open_source('sim:house?seed=7&frames=6&width={W}&height={H}&rooms=3'):\n"
+            "    h.update(f.rgb.tobytes()); h.update(f.depth.tobytes()); h.update(f.instance_mask.tobytes())\n"
+            "print(h.hexdigest())")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    h = hashlib.sha256()
+    for f in open_source(f"sim:house?seed=7&frames=6&width={W}&height={H}&rooms=3"):
+        h.update(f.rgb.tobytes())
+        h.update(f.depth.tobytes())
+        h.update(f.instance_mask.tobytes())
+    assert out.stdout.strip() == h.hexdigest()
 
 
 def test_sim_source_errors():

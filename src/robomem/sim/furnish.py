@@ -19,9 +19,13 @@ from robomem.sim.house import WALL_HEIGHT, WINDOW_SILL, WINDOW_TOP, House, Room,
 from robomem.sim.shapes import footprint_extent
 
 AGENT_RADIUS = 0.2
+# The furnishing check demands this clearance (a passage at least 0.52 m wide), so that the house's own
+# navigability grid, whose cells fall anywhere, still finds walkable cells wherever this check did.
+CHECK_RADIUS = AGENT_RADIUS + 0.06
 REACH = 0.9  # an object must have a walkable cell this close to its box (the contract says 1 m)
 DOOR_ZONE = 1.0  # metres in front of a doorway kept free of furniture
 GRID_RES = 0.1
+WINDOW_CLEAR = 1.3  # furniture taller than this keeps away from windows
 EPS = 1e-6
 
 SIDE_YAW = {"S": 0.0, "N": math.pi, "W": -math.pi / 2, "E": math.pi / 2}
@@ -97,7 +101,7 @@ class RoomFurnisher:
         ys = self.iy0 + (np.arange(m) + 0.5) * (self.iy1 - self.iy0) / m
         self.gx, self.gy = np.meshgrid(xs, ys)
         wall_d = np.minimum.reduce([self.gx - self.ix0, self.ix1 - self.gx, self.gy - self.iy0, self.iy1 - self.gy])
-        self.base_free = wall_d >= AGENT_RADIUS
+        self.base_free = wall_d >= CHECK_RADIUS
         for px, py in self.door_points:  # the doorway itself is open even though it is near a wall
             self.base_free |= np.hypot(self.gx - px, self.gy - py) < 0.3
 
@@ -107,9 +111,9 @@ class RoomFurnisher:
         free = self.base_free.copy()
         for o in self.mine:
             if o.support is None:
-                free &= _rect_dist(self.gx, self.gy, o.footprint) >= AGENT_RADIUS
+                free &= _rect_dist(self.gx, self.gy, o.footprint) >= CHECK_RADIUS
         for r in extra:
-            free &= _rect_dist(self.gx, self.gy, r) >= AGENT_RADIUS
+            free &= _rect_dist(self.gx, self.gy, r) >= CHECK_RADIUS
         lab, _ = ndimage.label(free)
         ids = set()
         for px, py in self.door_points:
@@ -134,8 +138,8 @@ class RoomFurnisher:
             return False
         if any(_overlap(rect, z) for z in self.door_zones):
             return False
-        for zr, z0, _ in self.window_zones:
-            if hi[2] > z0 and _overlap(rect, zr):
+        for zr, _, _ in self.window_zones:  # tall furniture does not stand in front of windows
+            if hi[2] > WINDOW_CLEAR and _overlap(rect, zr):
                 return False
         for o in self.mine:
             if o.support is None and _box_overlap(o, lo, hi, gap=0.0 if o.id in related else 0.03):
@@ -567,6 +571,8 @@ def _kitchen(f: RoomFurnisher) -> None:
     rng = f.rng
     # a run of units along the longest free wall: fridge at one end, then counters, stove and sink
     essentials = ["fridge", "counter", "stove", "counter", "sink", "counter", "counter"]
+    if _maybe(rng, 0.5):
+        essentials = ["fridge", "counter", "sink", "counter", "stove", "counter", "counter"]
     sides = sorted(["S", "N", "W", "E"], key=lambda s: -(f._wall_frame(s)[1] - f._wall_frame(s)[0])
                    + rng.uniform(0, 0.5))
     cab_colour = f._colour("counter")
@@ -609,6 +615,12 @@ def _kitchen(f: RoomFurnisher) -> None:
             placed.append(o)
             remaining.pop(0)
             cur = a + w / 2 if forward else a - w / 2
+    for cat in ("fridge", "stove", "sink", "counter"):  # what the run could not fit goes anywhere on a wall
+        if cat in remaining and not any(o.category == cat for o in placed):
+            o = f.place_wall(cat, clearance=0.6, tries=40, related={p.id for p in placed},
+                             colour=cab_colour if cat == "counter" else None)
+            if o is not None:
+                placed.append(o)
     for o in placed:
         if o.category in SMALL_ON:
             f.decorate(o, SMALL_ON[o.category], (0, 2) if o.category == "counter" else (0, 1))
@@ -640,6 +652,9 @@ def _bedroom(f: RoomFurnisher) -> None:
         bed = f.place_wall("bed", sides=[side], along=(lo + hi) / 2, variant=variant, clearance=0.6, tries=8)
         if bed is not None:
             break
+    for v in (variant, "single"):  # anywhere along a wall, then a single bed
+        if bed is None:
+            bed = f.place_wall("bed", variant=v, clearance=0.5, tries=40)
     if bed is not None:
         side = f.sides[bed.id]
         for ns in f.place_beside(bed, "nightstand", gap=0.04, sides=(-1, 1) if _maybe(rng, 0.6) else (1,)):
@@ -727,7 +742,7 @@ def _office(f: RoomFurnisher) -> None:
 
 def _dining(f: RoomFurnisher) -> None:
     rng = f.rng
-    t = f.place_center("dining table", clearance_all=0.8)
+    t = f.place_center("dining table", clearance_all=0.8) or f.place_center("dining table", clearance_all=0.6)
     if t is not None:
         f.chairs_around(t, n=int(rng.integers(4, 7)))
         f.decorate(t, SMALL_ON["dining table"], (2, 5))
