@@ -93,7 +93,6 @@ class RoomFurnisher:
             self.window_zones.append((rect, WINDOW_SILL, WINDOW_TOP))
         self.mine: list[SimObject] = []
         self.clearances: list[tuple[Rect, int]] = []  # (zone in front of furniture, owner id)
-        self.anchors: dict[str, SimObject] = {}
         self.sides: dict[int, str] = {}
         n = max(1, round((self.ix1 - self.ix0) / GRID_RES))
         m = max(1, round((self.iy1 - self.iy0) / GRID_RES))

@@ -88,11 +88,8 @@ class HouseEnv:
     def from_config(cls, house_or_seed: House | int, config: SimConfig, **overrides) -> HouseEnv:
         """An env with the camera and agent settings of a ``SimConfig`` section."""
         kw = {"width": config.width, "height": config.height, "hfov_deg": config.hfov_deg,
-              "camera_height": config.camera_height}
-        for name in ("agent_radius", "grid_resolution"):
-            if hasattr(config, name):
-                kw[name] = getattr(config, name)
-        kw.update(overrides)
+              "camera_height": config.camera_height, "agent_radius": config.agent_radius,
+              "grid_resolution": config.grid_resolution, **overrides}
         return cls(house_or_seed, **kw)
 
     # ------------------------------------------------------------------ state

@@ -53,7 +53,7 @@ def draw_house(house: House, out: str | Path, trajectory: np.ndarray | None = No
         ax.plot(t[:, 0], t[:, 1], "-", color="#d62728", lw=1.0, alpha=0.8, zorder=7)
         ax.plot(t[0, 0], t[0, 1], "o", color="#2ca02c", ms=6, zorder=8, label="start")
         ax.plot(t[-1, 0], t[-1, 1], "s", color="#d62728", ms=5, zorder=8, label="end")
-        ax.legend(loc="upper right", fontsize=7)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
     ax.set_xlim(x0 - 0.3, x1 + 0.3)
     ax.set_ylim(y0 - 0.3, y1 + 0.3)
     ax.set_aspect("equal")
