@@ -73,6 +73,8 @@ class SimConfig:
     height: int = 240
     hfov_deg: float = 90.0
     camera_height: float = 1.2
+    agent_radius: float = 0.2  # metres: collisions and the navigability grid (docs/sim.md)
+    grid_resolution: float = 0.1  # metres per navigability-grid cell
 
 
 @dataclass
