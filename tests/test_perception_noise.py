@@ -109,3 +109,17 @@ def test_noisy_oracle_perceiver_differs_from_the_oracle():
     dets = p(frame())
     assert sorted(d.gt_id for d in dets) == [1, 3, 4]
     assert build_perceiver(PerceptionConfig(segmenter="oracle")).noise is None
+
+
+def test_noise_and_geometric_sections_load_from_yaml(tmp_path):
+    from robomem.config import RobomemConfig
+
+    p = tmp_path / "c.yaml"
+    p.write_text("perception:\n  segmenter: oracle_noisy\n  noise: {drop: 0.3, seed: 5}\n"
+                 "  geometric: {downsample: 2}\n")
+    c = RobomemConfig.load(p).perception
+    assert c.noise.drop == 0.3 and c.noise.seed == 5 and c.noise.merge == OracleNoiseConfig().merge
+    assert c.geometric.downsample == 2
+    p.write_text("perception:\n  noise: {dorp: 0.3}\n")
+    with pytest.raises(ConfigError, match="dorp"):
+        RobomemConfig.load(p)

@@ -70,3 +70,12 @@ def test_oracle_lifting_keeps_every_pixel_of_exact_depth():
     p(f)
     assert set(p.last_timings_ms) == {"segment", "lift", "embed"}
     assert all(v >= 0 for v in p.last_timings_ms.values())
+
+
+def test_bad_perception_settings_are_config_errors():
+    from robomem.config import GeometricConfig, PerceptionConfig
+
+    with pytest.raises(ConfigError, match="voxel_size"):
+        build_perceiver(PerceptionConfig(voxel_size=-0.1))
+    with pytest.raises(ConfigError, match=r"geometric\.downsample"):
+        build_segmenter("geometric", PerceptionConfig(geometric=GeometricConfig(downsample=0)))

@@ -8,7 +8,8 @@ No model and no training: every segment is labelled "object" and captioned with 
 2. find dominant planes one after another (RANSAC with one-point hypotheses from the normals, least
    squares refit); a plane's connected region counts when its longer side reaches ``plane_min_extent``.
    A region with scene points *behind* it is a furniture surface (table top, counter) and becomes a
-   segment; one with nothing behind it bounds the room (floor, wall) and is dropped;
+   segment when it is no larger than ``max_extent``; one with nothing behind it bounds the room (floor,
+   wall) and is dropped;
 3. on every plane region, cut out compact areas whose colour differs from the plane's own (flat things
    lying on it: magazines, papers, a tray);
 4. cluster the remaining pixels: 4-neighbours join when their depth differs by less than a jump
@@ -17,8 +18,9 @@ No model and no training: every segment is labelled "object" and captioned with 
    whose depth agrees with their block.
 
 Limits: objects touching in depth (a book leaning on a box) come out as one segment; thin objects
-lying on a plane are found only when their colour differs from it; glass and black surfaces give no
-Kinect depth and are missed.
+lying on a plane are found only when their colour differs from it; what has no depth is missed (glass,
+black or shiny surfaces, anything nearer than the sensor's minimum range, about 0.8 m for the Kinect v1);
+an object seen in pieces (a chair behind a table edge) gives one segment per piece.
 """
 
 from __future__ import annotations
@@ -32,7 +34,16 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from robomem.config import GeometricConfig
-from robomem.perception.describe import COLOUR_NAMES, SIZE_CLASSES, caption_for, extent, rgb_to_lab, robust_span
+from robomem.errors import ConfigError
+from robomem.perception.describe import (
+    COLOUR_NAMES,
+    SIZE_CLASSES,
+    colour_indices,
+    extent,
+    rgb_to_lab,
+    robust_span,
+    size_class,
+)
 from robomem.perception.segment import Segment
 from robomem.types import Frame
 
@@ -49,6 +60,14 @@ class GeometricSegmenter:
 
     def __init__(self, config: GeometricConfig | None = None, max_depth: float = 6.0):
         self.config = config or GeometricConfig()
+        c = self.config
+        for key, value, low in (("downsample", c.downsample, 1), ("min_pixels", c.min_pixels, 1),
+                                ("max_planes", c.max_planes, 0)):
+            if value < low:
+                raise ConfigError(f"perception.geometric.{key} = {value} is below {low}", f"use {low} or more")
+        if not 0 < c.plane_normal_deg < 90:
+            raise ConfigError(f"perception.geometric.plane_normal_deg = {c.plane_normal_deg} is not in (0, 90)",
+                              "use an angle such as 30")
         self.max_depth = max_depth
         self.last_debug: dict = {}
 
@@ -68,7 +87,9 @@ class GeometricSegmenter:
         Z = np.ascontiguousarray(frame.depth[o::s, o::s][:h, :w]).astype(np.float64)
         valid = (Z > 0) & np.less_equal(Z, self.max_depth)
         Z[~valid] = 0.0
-        rgb = frame.rgb[: h * s, : w * s].reshape(h, s, w, s, 3).mean(axis=(1, 3)).astype(np.float32)
+        q = max(1, s // 4)  # block colour: mean of 4 pixels spread over the block (cheaper than all s*s)
+        rgb = sum(frame.rgb[a: h * s: s, b: w * s: s][:h, :w].astype(np.float32)
+                  for a in (q, s - 1 - q) for b in (q, s - 1 - q)) / 4.0
         K = frame.K
         fx, fy = K.fx / s, K.fy / s
         cx, cy = (K.cx - o) / s, (K.cy - o) / s
@@ -232,6 +253,7 @@ class GeometricSegmenter:
         # a full-resolution pixel keeps its block's label when its depth agrees with the block's sample
         d = frame.depth[: h * s, : w * s].reshape(h, s, w, s)
         agree = (d == 0) | (np.abs(d - Z[:, None, :, None]) <= jump[:, None, :, None])
+        names = colour_indices(rgb.astype(np.uint8))  # one colour name per low-resolution pixel
         segs = []
         boxes = ndimage.find_objects(labels + 1)
         for k, kind in enumerate(kinds):
@@ -243,7 +265,8 @@ class GeometricSegmenter:
             ys, xs = sl
             block = lo[:, None, :, None] & agree[ys, :, xs, :]
             mask[ys.start * s: ys.stop * s, xs.start * s: xs.stop * s] = block.reshape(lo.shape[0] * s, lo.shape[1] * s)
-            cap = caption_for(rgb[sl][lo], extents[k], flat=kind != "cluster")
+            colour = COLOUR_NAMES[int(np.argmax(np.bincount(names[sl][lo], minlength=len(COLOUR_NAMES))))]
+            cap = f"{size_class(extents[k])} {colour} {'flat ' if kind != 'cluster' else ''}object"
             segs.append(Segment(mask=mask, label="object", caption=cap, score=1.0))
         return segs
 

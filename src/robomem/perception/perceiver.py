@@ -114,6 +114,9 @@ def build_perceiver(config: PerceptionConfig | None = None, text_encoder: TextEn
                     image_encoder: ImageTextEncoder | None = None) -> Perceiver:
     """A Perceiver as the configuration describes it (encoders loaded once and shared)."""
     config = config or PerceptionConfig()
+    for key in ("voxel_size", "max_depth", "lift_stride", "outlier_neighbors", "crop_padding", "min_points"):
+        if getattr(config, key) < 0:
+            raise ConfigError(f"perception.{key} = {getattr(config, key)} is negative", "use 0 or a positive value")
     segmenter = build_segmenter(config.segmenter, config)
     noise = OracleNoise(config.noise) if config.segmenter == "oracle_noisy" else None
     if image_encoder is None and config.image_encoder:
