@@ -230,7 +230,7 @@ def save_pictures(out_dir: Path, numbers: tuple[int, ...] = PICTURE_FRAMES) -> l
                 continue
             vs, us = np.nonzero(s.mask)
             axs[1].text(float(np.median(us)), float(np.median(vs)), s.caption.replace(" object", ""), fontsize=7,
-                        bbox={"facecolor": "white", "alpha": 0.7, "pad": 1})
+                        ha="center", bbox={"facecolor": "white", "alpha": 0.7, "pad": 1.5})
         axs[1].set_title(f"geometric segmenter: {len(segs)} segments (floor/walls removed = dark)")
         for a in axs:
             a.axis("off")
