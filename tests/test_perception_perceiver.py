@@ -47,3 +47,35 @@ def test_oracle_needs_masks():
 def test_unknown_segmenter():
     with pytest.raises(ConfigError, match="not known"):
         build_segmenter("sam9000")
+
+
+def test_build_segmenter_knows_every_configured_name():
+    from robomem.perception.geometric import GeometricSegmenter
+    from robomem.perception.perceiver import SEGMENTERS
+
+    assert isinstance(build_segmenter("geometric"), GeometricSegmenter)
+    for name in SEGMENTERS:
+        seg = build_segmenter(name)
+        assert seg.segment.__call__ is not None and seg.name in name
+
+
+def test_oracle_lifting_keeps_every_pixel_of_exact_depth():
+    """Simulator depth has no flying pixels: the oracle's detections skip statistical outlier removal, so a
+    small part of an instance separated in depth (a mug handle) survives lifting."""
+    f = box_frame()
+    f.depth[18, 26] = 1.5  # one pixel of the mug half a metre nearer: real geometry in the simulator
+    det, = build_perceiver()(f)
+    assert np.isclose(det.points_world[:, 0].min(), 1.5, atol=0.01)
+    p = build_perceiver()
+    p(f)
+    assert set(p.last_timings_ms) == {"segment", "lift", "embed"}
+    assert all(v >= 0 for v in p.last_timings_ms.values())
+
+
+def test_bad_perception_settings_are_config_errors():
+    from robomem.config import GeometricConfig, PerceptionConfig
+
+    with pytest.raises(ConfigError, match="voxel_size"):
+        build_perceiver(PerceptionConfig(voxel_size=-0.1))
+    with pytest.raises(ConfigError, match=r"geometric\.downsample"):
+        build_segmenter("geometric", PerceptionConfig(geometric=GeometricConfig(downsample=0)))

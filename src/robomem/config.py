@@ -20,15 +20,53 @@ from robomem.errors import ConfigError
 
 
 @dataclass
+class OracleNoiseConfig:
+    """Errors the noisy oracle (segmenter: oracle_noisy) adds to simulator ground truth, to measure robustness."""
+
+    drop: float = 0.1  # probability that a visible instance's mask is dropped in a frame
+    merge: float = 0.1  # probability that two touching instances come out as one mask (the larger one's label)
+    label: float = 0.1  # probability that a mask gets another label, drawn from the other labels seen so far
+    depth_std: float = 0.002  # metres at 1 m; Gaussian depth noise std grows with z^2 (Kinect-like), 0 = off
+    seed: int = 0  # the same seed and frames give the same noise
+
+
+@dataclass
+class GeometricConfig:
+    """The class-agnostic depth-geometric segmenter (segmenter: geometric) for real RGB-D."""
+
+    downsample: int = 4  # work on depth subsampled by this factor, upsample the masks
+    max_planes: int = 6  # dominant planes (floor, walls, table tops) looked for per frame
+    plane_tol: float = 0.01  # metres; plane inlier distance is plane_tol + plane_tol_quad * z^2
+    plane_tol_quad: float = 0.004
+    plane_normal_deg: float = 30.0  # inliers' normals must agree with the plane's within this
+    plane_min_extent: float = 0.6  # metres; a plane region counts when its longer side reaches this
+    jump_tol: float = 0.02  # metres; neighbours join a cluster when |dz| < jump_tol + jump_slope * spacing
+    jump_slope: float = 3.0
+    min_pixels: int = 8  # at the downsampled resolution
+    min_extent: float = 0.03  # metres; smaller clusters are noise
+    max_extent: float = 2.5  # metres; larger ones are structure, not objects
+    flat_objects: bool = True  # cut colour-distinct flat things (magazines, papers) out of planes
+    flat_colour_delta: float = 18.0  # CIE Lab distance from the plane's own colour
+    flat_min_extent: float = 0.08
+    flat_max_extent: float = 0.8
+    seed: int = 0  # RANSAC sampling
+
+
+@dataclass
 class PerceptionConfig:
     """How frames become detections."""
 
-    segmenter: str = "oracle"  # oracle | geometric
+    segmenter: str = "oracle"  # oracle | oracle_noisy | geometric
     text_encoder: str = "minilm"  # minilm | a sentence-transformers folder
     image_encoder: str = ""  # "" (none) | a local CLIP/SigLIP folder
     voxel_size: float = 0.02  # metres, point cloud downsampling when lifting masks
     max_depth: float = 6.0  # metres; farther depth is ignored
     min_points: int = 30  # detections with fewer world points are dropped
+    lift_stride: int = 0  # pixel step when lifting masks; 0 = auto (about 3 samples per voxel)
+    outlier_neighbors: int = 12  # statistical outlier removal for real depth (0 = off; sim oracle: never)
+    crop_padding: float = 0.1  # image encoder crops: mask box grown by this fraction per side
+    noise: OracleNoiseConfig = field(default_factory=OracleNoiseConfig)
+    geometric: GeometricConfig = field(default_factory=GeometricConfig)
 
 
 @dataclass

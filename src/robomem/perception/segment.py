@@ -26,7 +26,13 @@ class Segment:
 
 @runtime_checkable
 class Segmenter(Protocol):
-    """Frame -> object masks. Implementations: oracle (simulator ground truth), geometric (depth only)."""
+    """Frame -> object masks. Implementations: oracle (simulator ground truth), geometric (depth only).
+
+    A segmenter may set ``needs_outlier_removal = False`` when its masks cannot hold flying pixels (exact
+    simulator depth); the Perceiver then skips statistical outlier removal when lifting. Default: True.
+    A segmenter whose captions come from a fixed set may offer ``vocabulary() -> list[str]``; the
+    Perceiver embeds it once up front, so no frame waits for a new caption's embedding.
+    """
 
     name: str
 
