@@ -1,15 +1,17 @@
 """Camera input shared by the nodes that look at images: subscribe to rgb + depth + camera_info + camera
 pose (+ the simulator's instance mask), synchronise them, build robomem Frames and hand them to a worker.
 
-The subscription callbacks only queue messages; a worker thread converts and processes the newest
-complete set. A set that arrives while the previous one still waits replaces it (counted as dropped), so a
-slow consumer sees fresh frames instead of an ever older backlog.
+The subscription callbacks only queue messages; a worker thread converts and processes complete sets in
+order from a short queue (``process_queue``). When the queue is full the oldest waiting set is dropped
+(counted), so a slow consumer sees fresh frames instead of an ever older backlog, while the bursts in
+which messages arrive do not cost frames.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +25,7 @@ from robomem.errors import RobomemError
 from robomem.types import Frame
 from robomem_ros import conversions as conv
 from robomem_ros.params import Param, length, non_empty, non_negative, positive
-from robomem_ros.qos import LATCHED, SENSOR
+from robomem_ros.qos import CAMERA_QOS, LATCHED
 from robomem_ros.sync import ApproximateSync
 
 CAMERA_PARAMS = [
@@ -35,6 +37,8 @@ CAMERA_PARAMS = [
           check=non_empty),
     Param("topics.instance_mask", "camera/instance_mask", "simulator instance ids (32SC1), with use_instance_mask"),
     Param("topics.instance_labels", "camera/instance_labels", "simulator instance labels (std_msgs/String JSON)"),
+    Param("camera_qos", "sensor", "QoS of the camera subscriptions: sensor (best effort) or reliable",
+          choices=("sensor", "reliable")),
     Param("pose_type", "pose", "pose or odometry", choices=("pose", "odometry")),
     Param("pose_is_optical", True, "true when the pose is the OpenCV optical frame itself; false for a ROS body "
           "frame (x forward, z up)"),
@@ -43,6 +47,8 @@ CAMERA_PARAMS = [
     Param("use_instance_mask", False, "also synchronise the simulator instance mask (oracle segmenter)"),
     Param("sync_slop", 0.05, "max stamp spread (s) of one synchronised set", check=non_negative),
     Param("sync_queue", 10, "messages kept per input while waiting for a match", check=positive),
+    Param("process_queue", 3, "synchronised sets waiting for processing; beyond it the oldest is dropped",
+          check=positive),
 ]
 
 
@@ -58,7 +64,8 @@ class CameraInput:
         self.labels: dict[int, str] = {}
         self.stats = {"sets": 0, "processed": 0, "dropped": 0, "errors": 0, "process_ms": 0.0}
         self.last_error = ""
-        self._pending: dict[str, Any] | None = None
+        self._pending: deque[dict[str, Any]] = deque()
+        self._max_pending = int(params["process_queue"])
         self._cv = threading.Condition()
         self._stop = False
         self._frame_counter = 0
@@ -69,7 +76,8 @@ class CameraInput:
         types = {"rgb": Image, "depth": Image, "camera_info": CameraInfo, "instance_mask": Image,
                  "pose": Odometry if params["pose_type"] == "odometry" else PoseStamped}
         self.names = names
-        self.subs = [node.create_subscription(types[n], params[f"topics.{n}"], self._feeder(i), SENSOR)
+        qos = CAMERA_QOS[params["camera_qos"]]
+        self.subs = [node.create_subscription(types[n], params[f"topics.{n}"], self._feeder(i), qos)
                      for i, n in enumerate(names)]
         if self.with_mask:
             self.subs.append(node.create_subscription(String, params["topics.instance_labels"], self._on_labels,
@@ -89,9 +97,10 @@ class CameraInput:
     def _on_set(self, *msgs: Any) -> None:
         with self._cv:
             self.stats["sets"] += 1
-            if self._pending is not None:
+            if len(self._pending) >= self._max_pending:
+                self._pending.popleft()
                 self.stats["dropped"] += 1
-            self._pending = dict(zip(self.names, msgs, strict=True))
+            self._pending.append(dict(zip(self.names, msgs, strict=True)))
             self._cv.notify()
 
     def frame_from(self, msgs: dict[str, Any]) -> Frame:
@@ -104,11 +113,11 @@ class CameraInput:
     def _work(self) -> None:
         while True:
             with self._cv:
-                while self._pending is None and not self._stop:
+                while not self._pending and not self._stop:
                     self._cv.wait(timeout=0.5)
                 if self._stop:
                     return
-                msgs, self._pending = self._pending, None
+                msgs = self._pending.popleft()
             t0 = time.perf_counter()
             try:
                 self.handler(self.frame_from(msgs), msgs)

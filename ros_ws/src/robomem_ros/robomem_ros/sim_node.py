@@ -21,6 +21,7 @@ import time
 
 from geometry_msgs.msg import PoseStamped, Twist
 from nav_msgs.msg import Odometry
+from rclpy._rclpy_pybind11 import RCLError
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image
@@ -30,7 +31,7 @@ from robomem.errors import RobomemError
 from robomem.types import Frame
 from robomem_ros import conversions as conv
 from robomem_ros.params import Param, non_empty, non_negative, positive, read_params
-from robomem_ros.qos import LATCHED, RELIABLE, SENSOR
+from robomem_ros.qos import CAMERA_QOS, LATCHED, RELIABLE
 from robomem_ros.runner import run
 
 SIM_PARAMS = [
@@ -45,8 +46,12 @@ SIM_PARAMS = [
     Param("wait_for_subscribers", 0, "replay: wait until this many nodes subscribe to rgb before the first frame",
           check=non_negative),
     Param("wait_timeout_s", 30.0, "give up waiting for subscribers after this long", check=positive),
+    Param("settle_s", 1.0, "replay: pause after the subscribers appeared, so their side of discovery completes "
+          "(volatile topics drop what is sent before)", check=non_negative),
     Param("stamp_from_source", True, "stamp messages with the source's frame time (else the node clock)"),
     Param("publish_clock", False, "publish /clock from the frame times (for use_sim_time)"),
+    Param("camera_qos", "reliable", "QoS of the camera topics: reliable (default; also matches best-effort "
+          "subscribers) or sensor (best effort)", choices=("sensor", "reliable")),
     Param("world_frame", "map", "frame of the camera pose", check=non_empty),
     Param("camera_frame", "camera_optical_frame", "frame id of the images (OpenCV optical)", check=non_empty),
     Param("topics.rgb", "camera/rgb", "colour image topic", check=non_empty),
@@ -98,14 +103,10 @@ class SimNode(Node):
     def __init__(self) -> None:
         super().__init__(self.NAME)
         self.params = p = read_params(self, SIM_PARAMS)
-        self.pubs = {
-            "rgb": self.create_publisher(Image, p["topics.rgb"], SENSOR),
-            "depth": self.create_publisher(Image, p["topics.depth"], SENSOR),
-            "camera_info": self.create_publisher(CameraInfo, p["topics.camera_info"], SENSOR),
-            "pose": self.create_publisher(PoseStamped, p["topics.pose"], SENSOR),
-            "odom": self.create_publisher(Odometry, p["topics.odom"], SENSOR),
-            "instance_mask": self.create_publisher(Image, p["topics.instance_mask"], SENSOR),
-        }
+        qos = CAMERA_QOS[p["camera_qos"]]
+        types = {"rgb": Image, "depth": Image, "camera_info": CameraInfo, "pose": PoseStamped, "odom": Odometry,
+                 "instance_mask": Image}
+        self.pubs = {name: self.create_publisher(t, p[f"topics.{name}"], qos) for name, t in types.items()}
         self.labels_pub = self.create_publisher(String, p["topics.instance_labels"], LATCHED)
         self.clock_pub = self.create_publisher(Clock, "/clock", RELIABLE) if p["publish_clock"] else None
         self.status_pub = self.create_publisher(String, "~/status", RELIABLE)
@@ -129,7 +130,10 @@ class SimNode(Node):
         self._thread.start()
 
     # -- publishing
-    def publish_frame(self, frame: Frame, t: float) -> None:
+    def publish_frame(self, frame: Frame, t: float) -> bool:
+        """Publish one frame's messages; False once ROS is shutting down."""
+        if not self.context.ok():
+            return False
         stamp = conv.to_stamp(t) if self.params["stamp_from_source"] else self.get_clock().now().to_msg()
         if frame.instance_labels and any(self.labels.get(k) != v for k, v in frame.instance_labels.items()):
             self.labels.update(frame.instance_labels)
@@ -137,10 +141,17 @@ class SimNode(Node):
         msgs = conv.frame_to_messages(frame, stamp, self.params["camera_frame"], self.params["world_frame"])
         if self.clock_pub is not None:
             self.clock_pub.publish(Clock(clock=stamp))
-        for name in ("camera_info", "pose", "odom", "depth", "instance_mask", "rgb"):
-            if name in msgs:
-                self.pubs[name].publish(msgs[name])
+        try:
+            for name in ("camera_info", "pose", "odom", "depth", "instance_mask", "rgb"):
+                if name in msgs:
+                    self.pubs[name].publish(msgs[name])
+        except RCLError as e:  # shutting down, or the middleware refused: report, do not crash the thread
+            if not self.context.ok():
+                return False
+            self.last_error = f"publish failed: {e}"
+            return True
         self.published += 1
+        return True
 
     def _wait_for_subscribers(self) -> None:
         want = self.params["wait_for_subscribers"]
@@ -154,7 +165,7 @@ class SimNode(Node):
             if self._stop.wait(0.05):
                 return
         if want:
-            self._stop.wait(0.3)  # let the subscribers' side of discovery settle too
+            self._stop.wait(self.params["settle_s"])
 
     def _replay(self) -> None:
         period = 1.0 / self.params["rate_hz"]
@@ -166,7 +177,8 @@ class SimNode(Node):
                 for frame in self.source:
                     if self._stop.is_set():
                         return
-                    self.publish_frame(frame, offset + frame.t)
+                    if not self.publish_frame(frame, offset + frame.t):
+                        return
                     last_t = frame.t
                     next_t += period
                     delay = next_t - time.monotonic()
@@ -204,7 +216,8 @@ class SimNode(Node):
                 self.last_error = str(e)
                 continue
             t += dt
-            self.publish_frame(frame, t)
+            if not self.publish_frame(frame, t):
+                return
 
     def _publish_status(self) -> None:
         self.status_pub.publish(String(data=json.dumps({
