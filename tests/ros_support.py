@@ -41,14 +41,15 @@ def write_params(path: Path, node: str, params: dict[str, Any]) -> Path:
 
 
 class NodeProcess:
-    """A robomem node started as ``python -m robomem_ros.<module> --ros-args --params-file FILE``."""
+    """A node process: ``python -m robomem_ros.<module> --ros-args --params-file FILE`` (or a script path)."""
 
     def __init__(self, module: str, params_file: Path, domain_id: int, log_dir: Path):
         self.module = module
-        self.log_path = log_dir / f"{module}.{time.monotonic_ns()}.log"
+        self.log_path = log_dir / f"{Path(module).stem}.{time.monotonic_ns()}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        target = [module] if module.endswith(".py") else ["-m", f"robomem_ros.{module}"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", f"robomem_ros.{module}", "--ros-args", "--params-file", str(params_file)],
+            [sys.executable, *target, "--ros-args", "--params-file", str(params_file)],
             env=ros_env(domain_id), stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def log(self) -> str:
@@ -79,7 +80,7 @@ class Launcher:
         self.tmp_path, self.domain_id, self.procs = tmp_path, new_domain_id(), []
 
     def start(self, module: str, params: dict[str, Any], node: str | None = None) -> NodeProcess:
-        f = write_params(self.tmp_path / f"{module}.{len(self.procs)}.yaml", node or module, params)
+        f = write_params(self.tmp_path / f"{Path(module).stem}.{len(self.procs)}.yaml", node or module, params)
         proc = NodeProcess(module, f, self.domain_id, self.tmp_path)
         self.procs.append(proc)
         return proc
