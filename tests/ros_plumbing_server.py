@@ -15,8 +15,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from robomem.errors import QueryError  # noqa: E402
-from robomem.types import Answer, GoalPose, ObjectRecord, Target  # noqa: E402
+from robomem.errors import QueryError
+from robomem.types import Answer, GoalPose, ObjectRecord, Target
 
 
 def scripted_ask(text: str, kind: str | None, max_results: int) -> Answer:

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from conftest import make_frame
 from rclpy.serialization import deserialize_message, serialize_message
-from robomem_interfaces.msg import PerceivedFrame
-from robomem_interfaces.srv import Query
-from robomem_ros import conversions as conv
 from sensor_msgs.msg import Image
 
 from robomem.errors import InputError
 from robomem.geometry import camera_pose
 from robomem.types import Answer, Detection, Evidence, GoalPose, ObjectRecord, Target
+from robomem_interfaces.msg import PerceivedFrame
+from robomem_interfaces.srv import Query
+from robomem_ros import conversions as conv
 
 pytestmark = pytest.mark.ros
 

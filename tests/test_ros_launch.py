@@ -102,6 +102,7 @@ def test_parameter_files_only_hold_known_parameters_of_the_right_type(params_fil
 
 def test_setup_installs_launch_and_parameter_files():
     import runpy
+
     import setuptools
 
     captured = {}

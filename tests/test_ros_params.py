@@ -87,3 +87,14 @@ def test_unreadable_parameter_file_is_one_line(tmp_path):
     for f, message in ((bad, "not valid YAML"), (tmp_path / "missing.yaml", "does not exist")):
         out = run_node("sim_node", f, new_domain_id())
         assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and message in out.stderr
+
+
+def test_cli_runs_a_node_with_its_parameter_file_and_overrides(tmp_path):
+    """`robomem ros run NODE -- -p name:=value`: the node starts with launch/params/NODE.yaml and the override."""
+    env = ros_env(new_domain_id())
+    cmd = [sys.executable, "-m", "robomem.cli", "ros", "run", "sim_node", "--", "-p", "rate_hz:=-2.0"]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert out.returncode == 2 and "sim_node: error: parameter rate_hz=-2.0 must be > 0" in out.stderr
+    out = subprocess.run([sys.executable, "-m", "robomem.cli", "ros", "run", "no_node"], env=env,
+                         capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert out.returncode == 2 and "there is no ROS node 'no_node'" in out.stderr

@@ -115,7 +115,7 @@ def navigate(node, ex, text: str, robot_speed: float | None):
             msg.pose.position.x, msg.pose.position.y = x, y
             pose_pub.publish(msg)
     assert result_future.done(), f"no result; feedback so far {feedback}"
-    spin_until(ex, lambda: False, 0.2)  # late feedback
+    spin_until(ex, lambda: False, 0.2)  # feedback published just before the result may still be in flight
     return result_future.result().result, feedback, goals
 
 
@@ -126,7 +126,10 @@ def test_navigate_to_object_reports_phases_and_arrives(served):
     assert result.target.label == "bed" and result.target.object_id == 10 and "reached bed #10" in result.message
     assert goals and goals[0].pose.position.x == 2.0 and goals[0].header.frame_id == "map"
     phases = [p for p, _ in feedback]
-    assert phases[:2] == ["resolving", "sending_goal"] and phases[-1] == "succeeded"
+    # The terminal phase is sent as feedback too, but rclpy's client drops feedback that arrives after the
+    # result, so only the result is authoritative for the outcome.
+    assert phases[:2] == ["resolving", "sending_goal"]
+    assert set(phases[2:]) <= {"navigating", "succeeded"} and "navigating" in phases
     dists = [d for p, d in feedback if p == "navigating" and d >= 0]
     assert dists and dists[-1] <= 0.3 and max(dists) > 1.0  # the robot started 2 m away and closed in
 
@@ -135,7 +138,7 @@ def test_navigate_fails_cleanly_and_the_server_keeps_serving(served):
     server, node, ex = served
     result, feedback, goals = navigate(node, ex, "find nothing", robot_speed=None)
     assert not result.success and "no object that matches" in result.message and not goals
-    assert feedback[-1][0] == "failed"
+    assert feedback and feedback[0][0] == "resolving" and {p for p, _ in feedback} <= {"resolving", "failed"}
     result, _, _ = navigate(node, ex, "", robot_speed=None)
     assert not result.success and "text is empty" in result.message
     r = call(node, ex, Query, "/plumbing_node/query", text="where is the bed?", kind="", max_results=1)

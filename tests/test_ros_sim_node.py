@@ -32,7 +32,7 @@ def test_replayed_frames_arrive_synchronised_and_identical(launcher, seven_scene
     uri = f"7scenes:{seven_scenes}?every=40&limit=6"
     source = {round(f.t, 6): f for f in open_source(uri)}
     sim = launcher.start("sim_node", {"source": uri, "rate_hz": 4.0, "wait_for_subscribers": 1,
-                                      "wait_timeout_s": 20.0})
+                                      "wait_timeout_s": 20.0, "settle_s": 3.0})
     frames, statuses = [], []
     got = threading.Event()
     with ros_context(launcher.domain_id) as ctx:

@@ -19,9 +19,6 @@ import numpy as np
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion
 from nav_msgs.msg import OccupancyGrid, Odometry
-from robomem_interfaces.msg import Detection as DetectionMsg
-from robomem_interfaces.msg import ObjectInfo, PerceivedFrame
-from robomem_interfaces.msg import Target as TargetMsg
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import Marker, MarkerArray
@@ -29,6 +26,9 @@ from visualization_msgs.msg import Marker, MarkerArray
 from robomem.errors import InputError
 from robomem.geometry import check_pose, matrix_to_quat, quat_to_matrix
 from robomem.types import Answer, CameraIntrinsics, Detection, Frame, GoalPose, ObjectRecord, Target
+from robomem_interfaces.msg import Detection as DetectionMsg
+from robomem_interfaces.msg import ObjectInfo, PerceivedFrame
+from robomem_interfaces.msg import Target as TargetMsg
 
 # Occupancy states of robomem.memory.api (UNKNOWN, FREE, OCCUPIED = -1, 0, 1) -> OccupancyGrid values.
 OCCUPANCY_VALUES = {-1: -1, 0: 0, 1: 100}

@@ -21,7 +21,6 @@ from typing import Any, ClassVar
 from nav_msgs.msg import OccupancyGrid
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
-from robomem_interfaces.msg import PerceivedFrame
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
 from visualization_msgs.msg import MarkerArray
@@ -29,6 +28,7 @@ from visualization_msgs.msg import MarkerArray
 from robomem.config import RobomemConfig
 from robomem.errors import RobomemError, StoreError
 from robomem.types import Detection, Frame
+from robomem_interfaces.msg import PerceivedFrame
 from robomem_ros import conversions as conv
 from robomem_ros.navigation import NavigateServer
 from robomem_ros.params import Param, existing_file, non_empty, non_negative, positive, read_params

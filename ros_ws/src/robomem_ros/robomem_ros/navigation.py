@@ -20,10 +20,10 @@ from nav_msgs.msg import Odometry
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
-from robomem_interfaces.action import NavigateToObject
 
 from robomem.errors import RobomemError
 from robomem.types import Answer
+from robomem_interfaces.action import NavigateToObject
 from robomem_ros import conversions as conv
 from robomem_ros.qos import RELIABLE, SENSOR
 from robomem_ros.query_service import check_query

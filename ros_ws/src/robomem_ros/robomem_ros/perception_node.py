@@ -13,11 +13,11 @@ import time
 from typing import Any
 
 from rclpy.node import Node
-from robomem_interfaces.msg import PerceivedFrame
 from std_msgs.msg import String
 
 from robomem.config import RobomemConfig
 from robomem.types import Frame
+from robomem_interfaces.msg import PerceivedFrame
 from robomem_ros import conversions as conv
 from robomem_ros.camera_input import CAMERA_PARAMS, CameraInput
 from robomem_ros.params import Param, existing_file, non_empty, positive, read_params

@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 from rclpy.callback_groups import CallbackGroup
 from rclpy.node import Node
-from robomem_interfaces.srv import ListObjects, Query
 
 from robomem.errors import RobomemError
 from robomem.types import ANSWER_KINDS, Answer, ObjectRecord
+from robomem_interfaces.srv import ListObjects, Query
 from robomem_ros import conversions as conv
 
 AskFn = Callable[[str, str | None, int], Answer]
