@@ -1,0 +1,198 @@
+"""memory_node: owns a robomem memory directory, integrates perceived frames, serves queries and navigation.
+
+Input: robomem_interfaces/PerceivedFrame on ``topics.perceived`` (from perception_node); mapping_node is
+the same node with perception inside (camera topics in, no image copies between processes).
+Serves ``~/query`` (Query), ``~/list_objects`` (ListObjects), ``~/save`` (std_srvs/Trigger) and the
+``~/navigate_to_object`` action; publishes ``~/objects`` (MarkerArray), ``~/occupancy`` (OccupancyGrid)
+and ``~/status`` (std_msgs/String, JSON). Saves every ``save_period_s`` and on shutdown.
+
+Run: python -m robomem_ros.memory_node --ros-args --params-file launch/params/memory.yaml
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+from nav_msgs.msg import OccupancyGrid
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.node import Node
+from std_msgs.msg import String
+from std_srvs.srv import Trigger
+from visualization_msgs.msg import MarkerArray
+
+from robomem.config import RobomemConfig
+from robomem.errors import RobomemError, StoreError
+from robomem.types import Detection, Frame
+from robomem_interfaces.msg import PerceivedFrame
+from robomem_ros import conversions as conv
+from robomem_ros.navigation import NavigateServer
+from robomem_ros.params import Param, existing_file, non_empty, non_negative, positive, read_params
+from robomem_ros.qos import LATCHED, PERCEIVED, RELIABLE
+from robomem_ros.query_service import QueryServer
+from robomem_ros.runner import run
+
+MEMORY_PARAMS = [
+    Param("memory_dir", "", "the memory directory (created when missing and create_if_missing)", check=non_empty,
+          fix="set memory_dir to a directory path in the parameter file"),
+    Param("create_if_missing", True, "create a new memory when memory_dir holds none"),
+    Param("config_file", "", "robomem YAML configuration ('' = defaults)", check=existing_file),
+    Param("index.device", "auto", "vector index device", choices=("auto", "cpu", "cuda")),
+    Param("frame_id", "map", "world frame of poses, markers and the occupancy grid", check=non_empty),
+    Param("save_period_s", 30.0, "seconds between automatic saves (0 = only on shutdown and ~/save)",
+          check=non_negative),
+    Param("publish_period_s", 2.0, "seconds between objects/occupancy/status publications", check=positive),
+    Param("query.max_text_chars", 1000, "longest accepted question", check=positive),
+    Param("query.max_results_limit", 100, "largest accepted max_results", check=positive),
+    Param("nav.mode", "auto", "auto (nav2 when available, else goal topic), nav2 or topic",
+          choices=("auto", "nav2", "topic")),
+    Param("nav.goal_topic", "/goal_pose", "PoseStamped goal topic when nav2 is not used", check=non_empty),
+    Param("nav.nav2_action", "navigate_to_pose", "nav2 NavigateToPose action name", check=non_empty),
+    Param("nav.robot_pose_topic", "camera/pose", "robot pose for distance_remaining ('' = do not track arrival)"),
+    Param("nav.robot_pose_type", "pose", "pose or odometry", choices=("pose", "odometry")),
+    Param("nav.goal_tolerance", 0.5, "metres from the goal that count as arrived", check=positive),
+    Param("nav.timeout_s", 120.0, "give up navigating after this many seconds", check=positive),
+]
+
+
+def load_config(config_file: str, device: str) -> RobomemConfig:
+    """The robomem configuration with the node's overrides; an impossible index device fails here."""
+    from robomem.memory.index import resolve_device
+
+    config = RobomemConfig.load(config_file or None)
+    config.index.device = device
+    resolve_device(device)
+    return config
+
+
+def open_memory(path: str, config: RobomemConfig, create_if_missing: bool) -> Any:
+    """Open the memory in ``path`` or create one there."""
+    from robomem.memory import Memory
+
+    p = Path(path).expanduser()
+    if p.is_dir() and any(p.iterdir()):
+        if "config" in inspect.signature(Memory.open).parameters:
+            return Memory.open(p, config=config)
+        return Memory.open(p)
+    if not create_if_missing:
+        raise StoreError(f"memory_dir {p} holds no memory", "build one with `robomem map` or set create_if_missing")
+    return Memory.create(p, config)
+
+
+class MemoryNode(Node):
+    """Thin adapter: ROS in and out, the robomem Memory inside."""
+
+    NAME = "memory_node"
+    EXTRA_PARAMS: ClassVar[list[Param]] = [Param("topics.perceived", "perceived_frames", "PerceivedFrame input topic",
+                                       check=non_empty)]
+
+    def __init__(self) -> None:
+        super().__init__(self.NAME)
+        self.params = read_params(self, MEMORY_PARAMS + self.EXTRA_PARAMS)
+        p = self.params
+        self.config = load_config(p["config_file"], p["index.device"])
+        self.memory = open_memory(p["memory_dir"], self.config, p["create_if_missing"])
+        self.lock = threading.Lock()
+        self.counts = {"integrated": 0, "received": 0, "errors": 0, "saves": 0}
+        self.last_error = ""
+        self._dirty = True
+        self._closed = False
+        self.query = QueryServer(self, self._ask, self.memory.objects, self.lock, p["frame_id"],
+                                 p["query.max_text_chars"], p["query.max_results_limit"],
+                                 MutuallyExclusiveCallbackGroup())
+        self.nav = NavigateServer(self, self.query.ask, p)
+        self.create_service(Trigger, "~/save", self._on_save)
+        self.markers_pub = self.create_publisher(MarkerArray, "~/objects", LATCHED)
+        self.grid_pub = self.create_publisher(OccupancyGrid, "~/occupancy", LATCHED)
+        self.status_pub = self.create_publisher(String, "~/status", RELIABLE)
+        slow = MutuallyExclusiveCallbackGroup()
+        self.create_timer(p["publish_period_s"], self.publish_views, callback_group=slow)
+        if p["save_period_s"] > 0:
+            self.create_timer(p["save_period_s"], self.save, callback_group=slow)
+        self.setup_input()
+        self.get_logger().info(f"memory {p['memory_dir']} ready: {len(self.memory.objects())} objects, "
+                               f"index on {self.config.index.device}")
+
+    # -- input
+    def setup_input(self) -> None:
+        self.create_subscription(PerceivedFrame, self.params["topics.perceived"], self._on_perceived, PERCEIVED,
+                                 callback_group=MutuallyExclusiveCallbackGroup())
+
+    def _on_perceived(self, msg: PerceivedFrame) -> None:
+        self.counts["received"] += 1
+        try:
+            frame, detections = conv.perceived_frame_from_msg(msg)
+            self.integrate(frame, detections)
+        except RobomemError as e:
+            self.counts["errors"] += 1
+            self.last_error = str(e)
+            self.get_logger().warning(f"frame skipped: {e}", throttle_duration_sec=5.0)
+
+    def integrate(self, frame: Frame, detections: list[Detection]) -> None:
+        with self.lock:
+            self.memory.integrate(frame, detections)
+            self.counts["integrated"] += 1
+            self._dirty = True
+
+    # -- queries
+    def _ask(self, text: str, kind: str | None, max_results: int):
+        return self.memory.ask(text, kind=kind, max_results=max_results)
+
+    # -- persistence
+    def save(self) -> None:
+        with self.lock:
+            self.memory.save()
+            self.counts["saves"] += 1
+
+    def _on_save(self, _request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        try:
+            self.save()
+            response.success, response.message = True, f"saved {self.params['memory_dir']}"
+        except RobomemError as e:
+            response.success, response.message = False, str(e)
+        return response
+
+    # -- views for RViz and monitoring
+    def status(self) -> dict[str, Any]:
+        return {"node": self.get_name(), "objects": len(self.memory.objects()), "frames_integrated":
+                self.counts["integrated"], "frames_received": self.counts["received"],
+                "errors": self.counts["errors"], "saves": self.counts["saves"], "queries": self.query.served,
+                "last_error": self.last_error, "time": time.time()}
+
+    def publish_views(self) -> None:
+        with self.lock:
+            status = self.status()
+            if self._dirty:
+                stamp = self.get_clock().now().to_msg()
+                frame_id = self.params["frame_id"]
+                self.markers_pub.publish(conv.objects_to_markers(self.memory.objects(), stamp, frame_id))
+                occ = self.memory.occupancy
+                if occ is not None and getattr(occ, "state", None) is not None and occ.state.size:
+                    self.grid_pub.publish(conv.occupancy_to_msg(occ.state, occ.origin, occ.resolution, stamp,
+                                                                frame_id))
+                self._dirty = False
+        self.status_pub.publish(String(data=json.dumps(status)))
+
+    def close(self) -> None:
+        """Save and close the memory (runner calls this on shutdown)."""
+        if self._closed:
+            return
+        self._closed = True
+        with self.lock:
+            try:
+                self.memory.save()
+                self.memory.close()
+            except RobomemError as e:
+                print(f"{self.NAME}: error: saving on shutdown failed: {e}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(MemoryNode.NAME, MemoryNode, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
