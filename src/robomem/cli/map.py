@@ -82,20 +82,16 @@ def run(args: argparse.Namespace) -> int:
                         args.memory)
             config.perception = RobomemConfig.load(args.config).perception
     else:
-        config = RobomemConfig.load(args.config)
         from robomem.data.uri import parse_uri
 
+        config = RobomemConfig.load(args.config)
         if parse_uri(uri)[0] in NOT_Z_UP and config.memory.up == [0.0, 0.0, 1.0]:
             config.memory.estimate_up = True  # these worlds are camera frames: find gravity from the floor
-        memory = None
+        _open_from(uri, 0)  # a source that cannot be opened fails here, before a memory is created
+        memory = Memory.create(args.memory, config)
     try:
         if args.segmenter:
             config.perception.segmenter = args.segmenter
-        perceiver = build_perceiver(config.perception)
-        if memory is None:
-            memory = Memory.create(args.memory, config, text_encoder=perceiver.text_encoder)
-        else:
-            memory.use_text_encoder(perceiver.text_encoder)
         memory.set_source(uri)
         cursor = int(memory.source["cursor"])
         _, frames, remaining = _open_from(uri, cursor)
@@ -103,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
         if total == 0:
             print(f"{args.memory}: all {cursor} frames of {uri} are already integrated")
             return 0
+        perceiver = build_perceiver(config.perception)
+        memory.use_text_encoder(perceiver.text_encoder)
         bar = tqdm(total=total, unit="frame", desc="map", dynamic_ncols=True)
         done = 0
         try:
@@ -121,6 +119,5 @@ def run(args: argparse.Namespace) -> int:
               f"({cursor + done} of {cursor + remaining} source frames), "
               f"{len(memory.snapshot_set.selected)} memory snapshots, {len(memory.frontiers())} frontiers")
     finally:
-        if memory is not None:
-            memory.close()
+        memory.close()
     return 0

@@ -63,21 +63,9 @@ def camera_up_prior(poses: np.ndarray) -> np.ndarray:
     return u / np.linalg.norm(u)
 
 
-def estimate_up(points: np.ndarray, poses: np.ndarray, max_tilt_deg: float = 45.0, iterations: int = 400,
-                tolerance: float = 0.02, seed: int = 0) -> np.ndarray:
-    """Normal of the plane with most inliers among planes within ``max_tilt_deg`` of the cameras' mean up.
-
-    RANSAC with a fixed seed (same input -> same answer), refined by a least-squares fit of the inliers.
-    Horizontal surfaces (floor, table tops) share the gravity normal, so whichever wins gives "up".
-    """
-    prior = camera_up_prior(poses)
-    pts = np.asarray(points, dtype=np.float64)
-    if len(pts) < 100:
-        log.warning("too few points (%d) to estimate up: using the cameras' mean up", len(pts))
-        return prior
-    rng = np.random.default_rng(seed)
-    if len(pts) > 20000:
-        pts = pts[rng.choice(len(pts), 20000, replace=False)]
+def _ransac_plane(pts: np.ndarray, prior: np.ndarray, max_tilt_deg: float, iterations: int, tolerance: float,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray] | None:
+    """(unit normal, inlier points) of the plane with most inliers among those within the tilt limit."""
     cos_max = math.cos(math.radians(max_tilt_deg))
     tri = pts[rng.integers(0, len(pts), size=(iterations, 3))]
     normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
@@ -88,17 +76,46 @@ def estimate_up(points: np.ndarray, poses: np.ndarray, max_tilt_deg: float = 45.
     ok = normals @ prior >= cos_max
     normals, tri = normals[ok], tri[ok]
     if not len(normals):
-        log.warning("no near-horizontal plane found: using the cameras' mean up")
-        return prior
+        return None
     offsets = np.einsum("ij,ij->i", normals, tri[:, 0])
     counts = (np.abs(pts @ normals.T - offsets) < tolerance).sum(axis=0)
     k = int(np.argmax(counts))
     inliers = pts[np.abs(pts @ normals[k] - offsets[k]) < tolerance]
-    centred = inliers - inliers.mean(axis=0)
-    n = np.linalg.svd(centred, full_matrices=False)[2][2]
-    n = n if n @ prior > 0 else -n
-    log.info("estimated up %s from a plane of %d points", np.round(n, 3).tolist(), len(inliers))
-    return n
+    n = np.linalg.svd(inliers - inliers.mean(axis=0), full_matrices=False)[2][2]
+    return (n if n @ prior > 0 else -n), inliers
+
+
+def estimate_up(points: np.ndarray, poses: np.ndarray, max_tilt_deg: float = 45.0, iterations: int = 400,
+                tolerance: float = 0.02, seed: int = 0) -> np.ndarray:
+    """Gravity "up" from points: the floor's normal, found in two RANSAC passes with a fixed seed.
+
+    Pass 1: the plane with most inliers among planes within ``max_tilt_deg`` of the cameras' mean up
+    (horizontal surfaces -- floor, table tops -- share the gravity normal, so whichever wins is close).
+    Pass 2: the same among the points of the lowest dense slab along that normal (the floor, which spans
+    the widest area and so fixes the tilt best), within 10 degrees of pass 1, refined by least squares.
+    """
+    prior = camera_up_prior(poses)
+    pts = np.asarray(points, dtype=np.float64)
+    if len(pts) < 100:
+        log.warning("too few points (%d) to estimate up: using the cameras' mean up", len(pts))
+        return prior
+    rng = np.random.default_rng(seed)
+    if len(pts) > 20000:
+        pts = pts[rng.choice(len(pts), 20000, replace=False)]
+    first = _ransac_plane(pts, prior, max_tilt_deg, iterations, tolerance, rng)
+    if first is None:
+        log.warning("no near-horizontal plane found: using the cameras' mean up")
+        return prior
+    up = first[0]
+    floor = estimate_floor(pts @ up, np.asarray(poses)[:, :3, 3] @ up)
+    if floor is not None:
+        slab = pts[np.abs(pts @ up - floor) < 0.15]
+        if len(slab) >= 100:
+            second = _ransac_plane(slab, up, 10.0, iterations, tolerance, rng)
+            if second is not None and len(second[1]) >= 100:
+                up = second[0]
+    log.info("estimated up %s", np.round(up, 4).tolist())
+    return up
 
 
 def estimate_floor(heights: np.ndarray, camera_heights: np.ndarray, bin_size: float = 0.02) -> float | None:

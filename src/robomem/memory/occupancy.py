@@ -181,6 +181,7 @@ class OccupancyGrid:
             lod[di:di + oh, dj:dj + ow] = self.logodds
             seen[di:di + oh, dj:dj + ow] = self.seen
         self.origin, self.logodds, self.seen = out_lo, lod, seen
+        self._cache.clear()
 
     def _update(self, cam: np.ndarray, pts: np.ndarray) -> None:
         c, res = self.config, self.resolution

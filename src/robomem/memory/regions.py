@@ -32,21 +32,38 @@ class WorldRegions:
     @classmethod
     def sample(cls, frames: list[Frame], n: int = 12, radius: float = 0.2, separation: float = 0.8,
                seed: int = 0, max_depth: float = 3.5) -> WorldRegions:
-        """Up to ``n`` centres on observed surfaces, pairwise at least ``separation`` apart (farthest-point
-        sampling from a seeded start over the frames' points within ``max_depth``)."""
+        """Up to ``n`` regions on the surfaces the frames see (within ``max_depth``)."""
         pts = np.concatenate([backproject(f.depth, f.K, f.T_world_cam, stride=8, max_depth=max_depth)
                               for f in frames])
-        rng = np.random.default_rng(seed)
-        chosen = [int(rng.integers(len(pts)))]
-        dist = np.linalg.norm(pts - pts[chosen[0]], axis=1)
-        while len(chosen) < n:
+        return cls.from_points(pts, n, radius, separation, seed)
+
+    @classmethod
+    def from_points(cls, points: np.ndarray, n: int = 12, radius: float = 0.2, separation: float = 0.8,
+                    seed: int = 0, existing: WorldRegions | None = None) -> WorldRegions:
+        """Up to ``n`` centres among ``points``, pairwise (and from ``existing``'s centres) at least
+        ``separation`` apart: farthest-point sampling from a seeded start. ``existing`` regions come first."""
+        pts = np.asarray(points, dtype=np.float64)
+        centres = [] if existing is None else [np.asarray(c, dtype=np.float64) for c in existing.centers]
+        if not len(pts):
+            chosen = n
+        elif centres:
+            dist = np.min(np.linalg.norm(pts[:, None] - np.array(centres)[None], axis=2), axis=1)
+            chosen = 0
+        else:
+            first = pts[int(np.random.default_rng(seed).integers(len(pts)))]
+            centres.append(first)
+            dist = np.linalg.norm(pts - first, axis=1)
+            chosen = 1
+        while chosen < n:
             k = int(np.argmax(dist))
             if dist[k] < separation:
                 break
-            chosen.append(k)
+            centres.append(pts[k])
+            chosen += 1
             dist = np.minimum(dist, np.linalg.norm(pts - pts[k], axis=1))
-        names = [NAMES[i % len(NAMES)] + ("" if i < len(NAMES) else f" {i // len(NAMES)}") for i in range(len(chosen))]
-        return cls(pts[chosen].astype(np.float64), float(radius), names)
+        names = [NAMES[i % len(NAMES)] + ("" if i < len(NAMES) else f" {i // len(NAMES)}")
+                 for i in range(len(centres))]
+        return cls(np.array(centres, dtype=np.float64).reshape(-1, 3), float(radius), names)
 
     def mask(self, frame: Frame) -> np.ndarray:
         """(H, W) int32 region index per pixel, -1 outside every region or without depth."""
