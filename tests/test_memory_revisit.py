@@ -136,3 +136,45 @@ def test_class_agnostic_detections_fuse_by_geometry_alone(run, tmp_path):
     assert abs(len(mem.objects()) - len(forward.objects())) <= 0.1 * len(forward.objects())
     assert {o.label for o in mem.objects()} == {"object"}
     mem.close()
+
+
+def test_frontier_snapshots_belong_to_live_frontiers(run):
+    _, _, _, forward, _, _ = run
+    fronts = {f.id: f for f in forward.frontiers()}
+    fsnaps = [s for s in forward.snapshots() if s.frontier_id is not None]
+    assert fsnaps
+    for s in fsnaps:
+        assert s.frontier_id in fronts and fronts[s.frontier_id].snapshot_id == s.id and not s.object_ids
+        assert (forward.path / s.path).is_file()
+    for f in fronts.values():
+        assert forward.occupancy.is_free(f.view_pose.position[None])[0]
+
+
+def test_listeners_hear_every_change(run, tmp_path):
+    frames, _, dets, _, _, _ = run
+    config = RobomemConfig()
+    config.memory.estimate_up = True
+    config.memory.merge_every = 5
+    mem = Memory.create(tmp_path / "listened", config)
+    heard_changed, heard_removed = set(), set()
+    mem.add_listener(lambda changed, removed: (heard_changed.update(changed), heard_removed.update(removed)))
+    for f, d in zip(frames[:20], dets[:20]):
+        res = mem.integrate(f, d)
+        assert set(res.new) <= heard_changed and set(res.removed) <= heard_removed
+    assert {o.id for o in mem.objects()} <= heard_changed
+    assert heard_removed == set(mem.objects_map.redirects)  # pruning is off: removals are merges
+    mem.close()
+
+
+def test_ask_uses_the_query_engine_when_it_exists(run):
+    import importlib.util
+
+    from robomem.errors import RobomemError
+
+    _, _, _, forward, _, _ = run
+    if importlib.util.find_spec("robomem.query") is None:
+        with pytest.raises(RobomemError, match="query engine"):
+            forward.ask("where is the kettle?")
+    else:
+        answer = forward.ask("where is the kettle?")
+        assert answer.kind in ("navigation", "explanation", "time", "counting")

@@ -196,21 +196,28 @@ class OccupancyGrid:
         c2 = self.ground.to_plane(cam[None])[0]
         self._grow(np.minimum(xy.min(axis=0), c2), np.maximum(xy.max(axis=0), c2))
         H, W = self.shape
-        # rays: samples every 0.7 cell from the camera towards each end point (the end itself excluded)
+        ei, ej = self.cells(xy)
+        end_cells = ei * W + ej
+        hit_cells = np.unique(end_cells[~floor_end])
+        floor_cells = np.unique(end_cells[floor_end])
+        # one ray per distinct end cell (to its centre): many pixels end in one cell, the ray is the same
+        targets = np.unique(end_cells)
+        txy = self.cell_centers(targets // W, targets % W)
+        # samples every 0.7 cell from the camera towards each end cell (its own cell excluded)
         step = 0.7 * res
-        d = (xy - c2).astype(np.float32)
+        d = (txy - c2).astype(np.float32)
         length = np.linalg.norm(d, axis=1)
-        n = np.floor(length / step).astype(np.int64)
+        n = np.maximum(np.floor(length / step).astype(np.int64) - 1, 0)
         total = int(n.sum())
-        ray = np.repeat(np.arange(len(xy)), n)
+        ray = np.repeat(np.arange(len(txy)), n)
         k = np.arange(total, dtype=np.float32) - np.repeat(np.cumsum(n) - n, n).astype(np.float32)
         samples = c2.astype(np.float32) + d[ray] * (k * step / np.maximum(length[ray], 1e-9))[:, None]
-        si, sj = self.cells(np.concatenate([samples, xy[floor_end].astype(np.float32)]))
-        hi_, hj = self.cells(xy[~floor_end])
+        si, sj = self.cells(samples)
         free = np.zeros(H * W, bool)
         free[si * W + sj] = True
+        free[floor_cells] = True
         hit = np.zeros(H * W, bool)
-        hit[hi_ * W + hj] = True
+        hit[hit_cells] = True
         free &= ~hit
         flat_lo, flat_seen = self.logodds.reshape(-1), self.seen.reshape(-1)
         flat_lo[free] -= L_MISS
