@@ -97,7 +97,7 @@ def same_embeddings(a: Memory, b: Memory) -> bool:
     return ea.shape == eb.shape and np.allclose(ea, eb, atol=1e-6)
 
 
-def check_consistent(mem: Memory) -> None:
+def check_consistent(mem: Memory, files: bool = True) -> None:
     """Objects, sightings, frames and files agree; no dangling references."""
     seqs = [f.seq for f in mem.timeline.frames]
     assert seqs == list(range(len(seqs))) and mem.source["cursor"] == len(seqs)
@@ -111,6 +111,8 @@ def check_consistent(mem: Memory) -> None:
     assert len(set(pairs)) == len(pairs)  # at most one sighting per object and frame
     for s in mem.snapshots():
         assert (mem.path / s.path).is_file() and set(s.object_ids) <= live
+    if not files:
+        return
     on_disk = {p.name for p in (mem.path / ARRAYS).iterdir()}
     referenced, images = mem._referenced_files()
     assert on_disk == referenced  # the writer's open removed anything a crash left behind
@@ -123,7 +125,12 @@ def test_sigkill_mid_run_then_resume_matches_an_uninterrupted_run(episode, strai
     proc = subprocess.Popen(map_command(ep, mem_dir, cfg), env=run_env(), cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
+    reads = 0
     while cursor_of(mem_dir) < 9 and proc.poll() is None and time.monotonic() < deadline:
+        if cursor_of(mem_dir) >= 3:  # readers next to the running writer see consistent saved states
+            with Memory.open(mem_dir, readonly=True) as reader:
+                check_consistent(reader, files=False)
+            reads += 1
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -131,7 +138,7 @@ def test_sigkill_mid_run_then_resume_matches_an_uninterrupted_run(episode, strai
     proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL, f"map ended before it was killed: {stderr[-2000:]}"
     saved = cursor_of(mem_dir)
-    assert 9 <= saved < n
+    assert 9 <= saved < n and reads > 0
     with Memory.open(mem_dir) as mem:  # the lock died with the process
         check_consistent(mem)
         assert mem.n_frames == saved

@@ -39,6 +39,7 @@ from robomem.types import Answer, Detection, Frame, GoalPose, ObjectRecord, Sigh
 log = logging.getLogger(__name__)
 
 ChangeListener = Callable[[list[int], list[int]], None]
+READ_RETRIES = 3
 
 
 class UnknownObjectError(InputError, KeyError):
@@ -113,22 +114,33 @@ class Memory:
     def open(cls, path: str | Path, text_encoder: TextEncoder | None = None, readonly: bool = False) -> Memory:
         """An existing memory, fully loaded and checked. ``readonly`` skips the writer lock (for readers
         next to a running writer: they see the last save)."""
-        store = Store.open(path, readonly=readonly)
-        try:
-            meta = store.meta()
+        for attempt in range(READ_RETRIES):
+            store = Store.open(path, readonly=readonly)
             try:
-                config = from_dict(RobomemConfig, meta.get("config", {}), where="config")
-            except ConfigError as e:
-                raise StoreError(f"memory {store.path} has a configuration this robomem cannot read ({e.what})",
-                                 "upgrade robomem, or rebuild the memory") from None
-            mem = cls(store, config, text_encoder, meta)
-            mem._load(meta)
-            if not readonly:
-                mem._collect_garbage()
-        except BaseException:
-            store.close()
-            raise
-        return mem
+                store.conn.execute("BEGIN")  # one snapshot of every table, even while a writer commits
+                meta = store.meta()
+                try:
+                    config = from_dict(RobomemConfig, meta.get("config", {}), where="config")
+                except ConfigError as e:
+                    raise StoreError(f"memory {store.path} has a configuration this robomem cannot read "
+                                     f"({e.what})", "upgrade robomem, or rebuild the memory") from None
+                mem = cls(store, config, text_encoder, meta)
+                mem._load(meta)
+                store.conn.execute("COMMIT")
+                if not readonly:
+                    mem._collect_garbage()
+                return mem
+            except StoreError as e:
+                store.close()
+                # a reader can lose a race with the writer's clean-up of files the next save replaced
+                if not readonly or attempt == READ_RETRIES - 1 or "missing" not in e.what:
+                    raise
+                log.debug("retrying read-only open of %s: %s", path, e.what)
+                time.sleep(0.2)
+            except BaseException:
+                store.close()
+                raise
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         """Release the directory (does not save: call ``save()`` first to keep recent frames)."""
