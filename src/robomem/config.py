@@ -77,6 +77,28 @@ class MemoryConfig:
     max_points_per_object: int = 4000
     grid_resolution: float = 0.1  # metres per occupancy cell
     save_every: int = 20  # frames between automatic saves (0 = only on save())
+    # association and fusion (docs/memory.md, "Objects")
+    association_radius: float = 0.05  # metres; a detection point "overlaps" an object with a point this close
+    min_overlap: float = 0.3  # geometric overlap (point fraction or box IoU) needed to fuse
+    min_similarity: float = 0.65  # embedding cosine needed to fuse (when both have embeddings)
+    merge_every: int = 10  # frames between duplicate-merging passes (0 = never)
+    merge_overlap: float = 0.5  # symmetric overlap needed to merge two objects
+    prune_missed: int = 0  # drop objects seen once and then missed in this many views (0 = never prune)
+    # occupancy grid (docs/memory.md, "Occupancy")
+    up: list[float] = field(default_factory=lambda: [0.0, 0.0, 1.0])  # world "up" (gravity opposite)
+    estimate_up: bool = False  # estimate "up" from the first frames (sources whose world is not z-up)
+    floor_height: float | None = None  # floor along "up" in metres; None = estimate from the first frames
+    warmup_frames: int = 5  # frames buffered to estimate the floor (and "up") before the grid starts
+    robot_radius: float = 0.18  # metres; free space is eroded by this for goal poses and frontier views
+    robot_height: float = 1.5  # metres above the floor; points up to here are obstacles
+    floor_band: float = 0.1  # metres above the floor still counted as floor
+    max_range: float = 4.0  # metres; depth farther than this does not update the grid
+    occupancy_rays: int = 5000  # about this many depth pixels per frame are ray-cast
+    frontier_min_cells: int = 4  # smaller frontier clusters are ignored
+    # memory snapshots (docs/memory.md, "Snapshots")
+    snapshot_coverage: float = 0.5  # a view covers an object when its score >= this x the object's best score
+    snapshot_rebuild_every: int = 50  # frames between full set-cover recomputations
+    image_quality: int = 90  # JPEG quality of kept snapshot images
 
 
 @dataclass

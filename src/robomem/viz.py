@@ -1,4 +1,4 @@
-"""Pictures people look at: top-down plots of trajectories (matplotlib, headless)."""
+"""Pictures people look at: top-down plots of trajectories and memory maps (matplotlib, headless)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,77 @@ def plot_trajectory(positions: np.ndarray, out: str | Path, title: str = "camera
     ax.set_title(title)
     ax.legend(loc="best")
     ax.grid(alpha=0.3)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, bbox_inches="tight")
+    plt.close(fig)
+    return out
+
+
+def plot_memory_map(memory, out: str | Path, title: str | None = None, max_labels: int = 80) -> Path:
+    """Top-down map of a memory (any ``MemoryView``): occupancy, objects with labels, trajectory,
+    frontiers with their view poses, and the camera poses of the memory snapshots.
+
+    Drawn in the occupancy grid's floor plane (world x, y for a z-up world; see occupancy.py otherwise).
+    """
+    from matplotlib.patches import Rectangle
+
+    occ = memory.occupancy
+    to_plane = getattr(occ, "to_plane", lambda p: np.atleast_2d(p)[:, :2])
+    ground = getattr(occ, "ground", None)
+
+    def heading(T: np.ndarray) -> float:
+        f = T[:3, 2]
+        return float(ground.yaw(f)) if ground is not None else float(np.arctan2(f[1], f[0]))
+
+    fig, ax = plt.subplots(figsize=(9, 9), dpi=110)
+    state = np.asarray(occ.state)
+    if state.size:
+        res = float(occ.resolution)
+        h, w = state.shape
+        img = np.full(state.shape, 0.82)
+        img[state == 0] = 1.0
+        img[state == 1] = 0.15
+        ax.imshow(img, cmap="gray", vmin=0, vmax=1, origin="lower", interpolation="nearest",
+                  extent=(occ.origin[0], occ.origin[0] + w * res, occ.origin[1], occ.origin[1] + h * res))
+    _, poses = memory.trajectory()
+    if len(poses):
+        xy = to_plane(poses[:, :3, 3])
+        ax.plot(xy[:, 0], xy[:, 1], "-", color="tab:blue", lw=1.2, alpha=0.8, label="trajectory")
+        ax.plot(*xy[0], "o", color="tab:green", ms=6, label="start")
+        ax.plot(*xy[-1], "s", color="tab:blue", ms=6, label="end")
+    snaps = memory.snapshots()
+    mem_snaps = [s for s in snaps if s.frontier_id is None]
+    if mem_snaps:
+        sxy = to_plane(np.array([s.T_world_cam[:3, 3] for s in mem_snaps]))
+        yaw = np.array([heading(s.T_world_cam) for s in mem_snaps])
+        ax.quiver(sxy[:, 0], sxy[:, 1], np.cos(yaw), np.sin(yaw), color="tab:purple", scale=25, width=0.004,
+                  label=f"memory snapshots ({len(mem_snaps)})")
+    objects = memory.objects()
+    cmap = plt.get_cmap("tab20")
+    for k, o in enumerate(objects):
+        corners = np.array([[x, y, z] for x in (o.bbox_min[0], o.bbox_max[0]) for y in (o.bbox_min[1], o.bbox_max[1])
+                            for z in (o.bbox_min[2], o.bbox_max[2])])
+        cxy = to_plane(corners)
+        lo, hi = cxy.min(axis=0), cxy.max(axis=0)
+        colour = cmap(k % 20)
+        ax.add_patch(Rectangle(tuple(lo), *(hi - lo), fill=False, ec=colour, lw=1.0))
+        c = to_plane(np.asarray(o.centroid)[None])[0]
+        ax.plot(*c, "o", color=colour, ms=4)
+        if k < max_labels:
+            ax.annotate(f"{o.id}:{o.label}", c, fontsize=7, color="black", xytext=(3, 3), textcoords="offset points")
+    fronts = memory.frontiers()
+    if fronts:
+        fxy = to_plane(np.array([f.centroid for f in fronts]))
+        ax.plot(fxy[:, 0], fxy[:, 1], "*", color="tab:orange", ms=10, label=f"frontiers ({len(fronts)})")
+        vxy = to_plane(np.array([f.view_pose.position for f in fronts]))
+        yaw = np.array([f.view_pose.yaw for f in fronts])
+        ax.quiver(vxy[:, 0], vxy[:, 1], np.cos(yaw), np.sin(yaw), color="tab:orange", scale=25, width=0.004)
+    ax.set_aspect("equal")
+    ax.set_xlabel("m")
+    ax.set_ylabel("m")
+    ax.set_title(title or f"{memory.path}: {len(objects)} objects")
+    ax.legend(loc="upper right", fontsize=8)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, bbox_inches="tight")

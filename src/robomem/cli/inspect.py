@@ -3,14 +3,69 @@
 from __future__ import annotations
 
 import argparse
-
-from robomem.errors import RobomemError
+import json
+import math
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("inspect", parents=[common], help="list a memory's objects and draw its map")
+    p = sub.add_parser("inspect", parents=[common], help="list a memory's objects and draw its map",
+                       description="List the objects of the memory in DIR (read-only: works while a map run "
+                                   "writes it) and draw a top-down map PNG.")
+    p.add_argument("--memory", required=True, metavar="DIR", help="memory directory written by `robomem map`")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--png", metavar="FILE", default=None, help="map picture to write (default DIR/map.png)")
+    p.add_argument("--no-png", action="store_true", help="do not draw the map")
     p.set_defaults(func=run)
 
 
+def _num(x: float) -> float | None:
+    return round(float(x), 3) if math.isfinite(x) else None
+
+
+def describe(memory) -> dict:
+    """A JSON-ready summary of a memory: counts and every object."""
+    objects = []
+    for o in memory.objects():
+        objects.append({"id": o.id, "label": o.label, "caption": o.caption,
+                        "centre": [_num(v) for v in o.centroid], "extent": [_num(v) for v in o.extent],
+                        "n_sightings": o.n_sightings, "first_seen": _num(o.first_seen), "last_seen": _num(o.last_seen),
+                        "n_points": 0 if o.points is None else len(o.points)})
+    snaps = memory.snapshots()
+    return {"memory": str(memory.path), "frames": len(memory.trajectory()[0]), "source": memory.source,
+            "objects": objects, "memory_snapshots": sum(s.frontier_id is None for s in snaps),
+            "frontier_snapshots": sum(s.frontier_id is not None for s in snaps),
+            "frontiers": len(memory.frontiers())}
+
+
 def run(args: argparse.Namespace) -> int:
-    raise RobomemError("`robomem inspect` is not built yet (issue #4)", "follow the issue for progress")
+    from pathlib import Path
+
+    from robomem.memory.scene import Memory
+
+    memory = Memory.open(args.memory, readonly=True)
+    try:
+        info = describe(memory)
+        png = None
+        if not args.no_png:
+            from robomem.viz import plot_memory_map
+
+            png = plot_memory_map(memory, args.png or Path(args.memory) / "map.png")
+            info["png"] = str(png)
+    finally:
+        memory.close()
+    if args.json:
+        print(json.dumps(info, indent=1))
+        return 0
+    src = info["source"] or {}
+    print(f"memory {info['memory']}: {len(info['objects'])} objects, {info['frames']} frames, "
+          f"{info['memory_snapshots']} memory snapshots, {info['frontiers']} frontiers"
+          + (f", source {src.get('uri')} (cursor {src.get('cursor')})" if src else ""))
+    print(f"{'id':>5} {'label':<20} {'centre (m)':<24} {'extent (m)':<20} {'seen':>5} {'first (s)':>9} {'last (s)':>9}")
+    for o in info["objects"]:
+        c = ", ".join(f"{v:.2f}" for v in o["centre"])
+        e = ", ".join(f"{v:.2f}" for v in o["extent"])
+        print(f"{o['id']:>5} {o['label'][:20]:<20} {c:<24} {e:<20} {o['n_sightings']:>5} "
+              f"{o['first_seen'] or 0:>9.2f} {o['last_seen'] or 0:>9.2f}")
+    if png:
+        print(f"wrote {png}")
+    return 0
