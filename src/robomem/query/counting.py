@@ -1,0 +1,86 @@
+"""Counting queries: "how many chairs are in the dining room?", "how many windows are there?".
+
+The counted category is the one the phrase names (exact, through synonyms), else the memory's labels
+whose names mean nearly the same (MiniLM cosine >= ``SAME_MEANING``); a colour narrows it; a room type,
+a room with a named object, or a relation ("near the bed") narrows the scope. The answer text starts
+with the number.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from robomem.memory import lexicon
+from robomem.query.explanation import places_for_type
+from robomem.query.generators import plural
+from robomem.query.navigation import anchor_ids, footprint_gap
+from robomem.query.parse import Parsed
+
+if TYPE_CHECKING:
+    from robomem.query.engine import Draft, Engine, Timer
+
+SAME_MEANING = 0.75
+
+
+def _category_ids(engine: Engine, phrase: str, timer: Timer) -> tuple[str, list[int], bool]:
+    """(name, ids, exact) of the objects a counted phrase names."""
+    match = engine.catalog.name_match(phrase)
+    if match is not None:
+        return match[0], match[1], True
+    words = [w for w in lexicon.normalize(phrase).split() if lexicon.colour_of(w) is None]
+    name = " ".join(words) or phrase
+    q = engine.encode(name, timer)
+    with timer.stage("retrieve"):
+        labels = sorted(engine.catalog.by_label)
+        vecs = engine.encoder.encode(labels) if labels else []
+        ids = []
+        for lab, v in zip(labels, vecs):
+            if float(v @ q) >= SAME_MEANING:
+                ids += sorted(engine.catalog.by_label[lab])
+    return name, sorted(ids), False
+
+
+def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
+    from robomem.query.engine import Draft
+
+    phrase = p.target or p.norm
+    name, ids, exact = _category_ids(engine, phrase, timer)
+    if p.colour:
+        ids = [i for i in ids if lexicon.colour_of(engine.obj(i).caption or "") == p.colour]
+        name = f"{p.colour} {name}" if p.colour not in name else name
+    scope, nodes = "", []
+    with timer.stage("scope"):
+        if p.room_type:
+            nodes = places_for_type(engine, p.room_type)
+            if not nodes:
+                return Draft(f"0 {plural(name)}: I have not seen a {p.room_type}.", [], [], 0.3)
+            inside = {i for n in nodes for i in engine.forest.leaves_under(n.id)}
+            ids = [i for i in ids if i in inside]
+            scope = f" in the {p.room_type}" if len(nodes) == 1 else f" in the {len(nodes)} {p.room_type}s"
+        elif p.room_anchor:
+            rooms = {engine.room(a).id for a in anchor_ids(engine, p.room_anchor, None, timer) if engine.room(a)}
+            nodes = [engine.forest.nodes[r] for r in sorted(rooms)]
+            ids = [i for i in ids if engine.room(i) is not None and engine.room(i).id in rooms]
+            scope = f" in the room with the {p.room_anchor}"
+        elif p.anchor:
+            anchors = anchor_ids(engine, p.anchor, p.anchor_colour, timer)
+            keep = []
+            for i in ids:
+                o = engine.obj(i)
+                for a in anchors:
+                    ao = engine.obj(a)
+                    gap = footprint_gap(o.bbox_min, o.bbox_max, ao.bbox_min, ao.bbox_max)
+                    if a != i and gap <= engine.qcfg.near_radius:
+                        keep.append(i)
+                        break
+            ids = keep
+            scope = f" near the {p.anchor}"
+    n = len(ids)
+    noun = name if n == 1 else plural(name)
+    listed = ", ".join(f"object {i}" for i in ids[:20]) + (", ..." if n > 20 else "")
+    text = f"{n} {noun}{scope}" + (f": {listed}." if n else ".")
+    targets = [engine.target(i, 1.0, timer) for i in ids[:max_results]]
+    ev = [e for nd in nodes for e in engine.node_evidence(nd)] + engine.snapshot_evidence(ids)
+    ev += engine.object_evidence(ids)
+    conf = 0.9 if exact else (0.6 if n else 0.4)
+    return Draft(text, targets, ev, conf, [e.text for e in ev if e.text])

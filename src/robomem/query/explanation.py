@@ -1,0 +1,161 @@
+"""Explanation queries: "what is in the kitchen?", "describe the room with the bed", "what is near the
+sink?", "which room is the bed in?", "what rooms are there?".
+
+Top-down over the semantic forest: the site lists its rooms; a room type picks the rooms (or, in an
+open-plan space, the areas) whose objects cue that type; a named object picks its room; otherwise the
+room/area summaries most similar to the question are used. The answer lists every object of the chosen
+place (grounded in the node's summary) and cites node and object ids.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from robomem.memory.forest import Node
+from robomem.query.generators import items_text
+from robomem.query.navigation import anchor_ids, footprint_gap
+from robomem.query.parse import Parsed
+
+if TYPE_CHECKING:
+    from robomem.query.engine import Draft, Engine, Timer
+
+LIST_LIMIT = 40  # names listed per place before "and N more"
+
+
+def _items(engine: Engine, node: Node) -> list[tuple[str, int]]:
+    items = sorted(node.items.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))
+    return [(name, int(v[0])) for name, v in items]
+
+
+def describe_place(engine: Engine, node: Node) -> str:
+    ext = node.bbox_max - node.bbox_min
+    where = ""
+    if node.level == "area":
+        room = engine.forest.ancestor(node.id, "room")
+        where = f" of {engine.place_name(room)}" if room is not None else ""
+    return (f"{engine.place_name(node)[0].upper()}{engine.place_name(node)[1:]}{where}, about {ext[0]:.1f} x "
+            f"{ext[1]:.1f} m, holds {node.n_objects} objects: {items_text(_items(engine, node), LIST_LIMIT)}.")
+
+
+def places_for_type(engine: Engine, room_type: str) -> list[Node]:
+    """Rooms of that type; else areas of that type; else the best-scoring room or area."""
+    f = engine.forest
+    rooms = [n for n in f.level("room") if n.place_type == room_type]
+    if rooms:
+        return rooms
+    areas = [n for n in f.level("area") if n.place_type == room_type]
+    if areas:
+        return areas
+    scored = f.places_of_type(room_type)
+    return [scored[0][0]] if scored and scored[0][1] >= 1.0 else []
+
+
+def _place_answer(engine: Engine, nodes: list[Node], title: str, timer: Timer) -> Draft:
+    from robomem.query.engine import Draft
+
+    with timer.stage("compose"):
+        parts = [describe_place(engine, n) for n in nodes]
+        ids = sorted({i for n in nodes for i in engine.forest.leaves_under(n.id)})
+        text = (title + " " if title else "") + " ".join(parts)
+        evidence = [e for n in nodes for e in engine.node_evidence(n)]
+        evidence += engine.snapshot_evidence(ids) + engine.object_evidence(ids)
+    return Draft(text, [], evidence, 0.9 if nodes else 0.0, [n.summary for n in nodes])
+
+
+def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
+    from robomem.query.engine import Draft
+
+    f = engine.forest
+    if p.subkind == "site":
+        site = f.nodes["site"]
+        rooms = f.level("room")
+        lines = [f"I know {len(rooms)} rooms with {site.n_objects} objects."]
+        lines += [f"- {engine.place_name(r)}: {items_text(_items(engine, r), 12)}." for r in rooms]
+        ev = engine.node_evidence(site) + [e for r in rooms for e in engine.node_evidence(r)]
+        return Draft("\n".join(lines), [], ev, 0.9, [site.summary] + [r.summary for r in rooms])
+    if p.subkind == "place" and p.room_type:
+        with timer.stage("retrieve"):
+            nodes = places_for_type(engine, p.room_type)
+        if not nodes:
+            return Draft(f"I have not seen a {p.room_type}.", [], [], 0.1)
+        title = f"I know {len(nodes)} {p.room_type}s." if len(nodes) > 1 else ""
+        return _place_answer(engine, nodes, title, timer)
+    if p.subkind == "place" and p.room_anchor:
+        anchors = anchor_ids(engine, p.room_anchor, None, timer)
+        rooms = []
+        for a in anchors:
+            r = engine.room(a)
+            if r is not None and r not in rooms:
+                rooms.append(r)
+        if not rooms:
+            return Draft(f"I have not seen a room with {p.room_anchor}.", [], [], 0.1)
+        return _place_answer(engine, rooms[:max_results], "", timer)
+    if p.subkind in ("near", "on", "under", "above", "in") and p.anchor:
+        return _around(engine, p, max_results, timer)
+    if p.subkind in ("locate", "object") and p.target:
+        anchors = anchor_ids(engine, p.target, p.colour, timer)
+        if not anchors:
+            return Draft(f"I have not seen anything like '{p.target}'.", [], [], 0.0)
+        lines, targets, ev = [], [], []
+        for a in anchors[:max_results]:
+            o = engine.obj(a)
+            area = engine.area(a)
+            group = f.place_of(a, "group")
+            seen = (f" I saw it {o.n_sightings} times, first at {engine.clock(o.first_seen)} and last at "
+                    f"{engine.clock(o.last_seen)}." if o.n_sightings else "")
+            lines.append(f"The {engine.name(a)} (object {a}) is {engine.where_text(a)}"
+                         + (f", with {group.summary}" if group is not None and len(group.children) > 1 else "")
+                         + "." + seen)
+            targets.append(engine.target(a, 1.0, timer))
+            ev += engine.node_evidence(engine.room(a)) + engine.node_evidence(area)
+        ev += engine.snapshot_evidence(anchors[:max_results]) + engine.object_evidence(anchors[:max_results])
+        return Draft(" ".join(lines), targets, ev, 0.9, [e.text for e in ev if e.text])
+    # fallback: the rooms and areas whose summaries are closest to the question
+    q = engine.encode(p.norm, timer)
+    with timer.stage("retrieve"):
+        hits = f.search(q, ("room", "area"), k=2)
+    if not hits:
+        return Draft("I cannot say: my memory has no places yet.", [], [], 0.0)
+    return _place_answer(engine, [hits[0][0]], "", timer)
+
+
+def _around(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
+    from robomem.query.engine import Draft
+
+    anchors = anchor_ids(engine, p.anchor, p.anchor_colour, timer)
+    if not anchors:
+        return Draft(f"I have not seen anything like '{p.anchor}'.", [], [], 0.0)
+    a = anchors[0]
+    ao = engine.obj(a)
+    r = engine.qcfg.near_radius
+    with timer.stage("retrieve"):
+        near = []
+        room = engine.room(a)
+        pool = engine.forest.leaves_under(room.id) if room is not None else list(engine.catalog.objects)
+        for i in pool:
+            if i == a:
+                continue
+            o = engine.obj(i)
+            gap = footprint_gap(o.bbox_min, o.bbox_max, ao.bbox_min, ao.bbox_max)
+            if p.relation in ("on", "above"):
+                ok = gap <= 0.05 and o.centroid[2] >= ao.centroid[2]
+            elif p.relation == "under":
+                ok = gap <= 0.05 and o.centroid[2] < ao.centroid[2]
+            elif p.relation == "in":
+                ok = bool(((o.centroid >= ao.bbox_min - 0.05) & (o.centroid <= ao.bbox_max + 0.05)).all())
+            else:
+                ok = gap <= r
+            if ok:
+                near.append((gap, i))
+        near.sort()
+    rel = {"near": "Near", "on": "On", "under": "Under", "above": "Above", "in": "In"}[p.relation or "near"]
+    head = f"{rel} the {engine.name(a)} (object {a}, {engine.where_text(a)})"
+    if not near:
+        text = f"{head} I have seen nothing else."
+    else:
+        text = f"{head}: " + ", ".join(f"{engine.name(i)} (object {i}, {g:.1f} m)" for g, i in near) + "."
+    ids = [a] + [i for _, i in near]
+    ev = (engine.node_evidence(engine.forest.place_of(a, "group")) + engine.node_evidence(engine.area(a))
+          + engine.snapshot_evidence(ids) + engine.object_evidence(ids))
+    targets = [engine.target(a, 1.0, timer)]
+    return Draft(text, targets, ev, 0.8, [e.text for e in ev if e.text])
