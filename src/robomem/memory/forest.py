@@ -158,6 +158,7 @@ class Forest:
         self._dirty: set[str] = {ROOT}
         self._cue_cache: dict[str, np.ndarray] = {}
         self._search_cache: dict[tuple[str, ...], tuple[list[str], np.ndarray]] = {}
+        self.version = 0  # bumped whenever nodes or assignments change
         self.stats = {"upserts": 0, "removes": 0, "unit_rebuilds": 0, "rebalances": 0, "refreshed": 0}
 
     # ----------------------------------------------------------------- reading
@@ -211,6 +212,18 @@ class Forest:
             else:
                 stack.extend(c.children)
         return sorted(out)
+
+    def assignments(self, level: str) -> dict[int, str]:
+        """object id -> the id of its node at ``level`` (group, area or room), for every object."""
+        if level == "room":
+            return dict(self._room_of)
+        out: dict[int, str] = {}
+        for n in self.nodes.values():
+            if n.level != level:
+                continue
+            for i in self.leaves_under(n.id):
+                out[i] = n.id
+        return out
 
     def path_to_root(self, node_id: str) -> list[str]:
         out = []
@@ -345,6 +358,7 @@ class Forest:
     def _rebuild_room(self, room: str, tiles: set[str] | None) -> None:
         """Re-cluster a room (or some tiles of a large room) into areas and groups."""
         self.stats["unit_rebuilds"] += 1
+        self.version += 1
         self._search_cache.clear()
         members = self._members.get(room, set())
         site = self.nodes[ROOT]
@@ -482,6 +496,7 @@ class Forest:
                 n.embedding = v
         self._dirty.clear()
         self._search_cache.clear()
+        self.version += 1
         self.stats["refreshed"] += len(dirty)
         return len(dirty)
 

@@ -120,7 +120,7 @@ USES: dict[str, str] = {
     "nightstand": "put things by the bed at night",
     "coffee table": "put down a drink or snacks by the sofa",
     "dining table": "eat a meal, have dinner or breakfast",
-    "table": "eat, put things down, a surface to work on",
+    "table": "a surface to put things on, to eat a meal at or to work at",
     "washing machine": "wash dirty clothes, do the laundry",
     "trash can": "throw away rubbish or waste",
     "window": "look outside, let in fresh air",

@@ -1,10 +1,13 @@
-"""The query engine's view of the memory's objects: a faiss index of their texts, and name lookup.
+"""The query engine's view of the memory's objects: columns for vectorised re-ranking, a faiss index of
+what objects are called and what they are for, and name lookup.
 
-Each object is indexed by the embedding of ``lexicon.object_text(label, caption)`` -- its name, caption
-and what it is for ("bed: somewhere to sleep, rest, lie down...") -- so explicit queries match names
-and implicit ones ("I'm thirsty") match uses. Texts repeat across objects (many "chair"s), so each
-distinct text is embedded once. Name lookup finds the object category a phrase names (longest match
-over the memory's own labels and the lexicon's synonyms).
+Objects that share a name share a text ("red mug"), and each distinct text is embedded once as several
+short phrases: the name itself and one phrase per use in the lexicon ("bed: somewhere to sleep", "bed:
+lie down or nap when tired"). Those phrase vectors live in a ``VectorIndex`` (faiss: exact while small,
+HNSW beyond ``index.flat_max``); a query's score for a text is its best phrase, and every object with a
+retrieved text is a candidate. Short phrases match a need ("I'm thirsty") more sharply than one long
+description. Attributes (position, box, colour, category) sit in numpy columns so re-ranking thousands
+of candidates is a few array operations.
 """
 
 from __future__ import annotations
@@ -23,73 +26,189 @@ from robomem.types import ObjectRecord
 log = logging.getLogger(__name__)
 
 MAX_NGRAM = 3
+COLOURS = list(lexicon.COLOURS)
+
+
+def object_name(o: ObjectRecord) -> str:
+    """The text an object is known by: its caption ("red mug") or label, with the label appended when the
+    caption does not contain it."""
+    cap = (o.caption or "").strip()
+    if not cap:
+        return o.label
+    return cap if lexicon.normalize(o.label) in lexicon.normalize(cap) else f"{cap} {o.label}"
+
+
+def phrases(name: str, label: str) -> list[str]:
+    """The name and one "name: use" phrase per use of the label's category."""
+    uses = [u.strip() for u in lexicon.uses(label).replace(";", ",").split(",") if u.strip()]
+    return [name] + [f"{name}: {u}" for u in uses]
 
 
 class Catalog:
-    """Objects by id, by category and by text embedding."""
+    """Objects by id, by category and by meaning, with numpy columns per row."""
 
     def __init__(self, encoder: TextEncoder, index: IndexConfig | None = None):
         cfg = index or IndexConfig()
         self.encoder = encoder
         self.index = VectorIndex(encoder.dim, kind=cfg.kind, device=cfg.device, flat_max=cfg.flat_max)
         self.objects: dict[int, ObjectRecord] = {}
-        self._text: dict[int, str] = {}
-        self._vec: dict[str, np.ndarray] = {}
-        self.by_label: dict[str, set[int]] = {}  # canonical label -> ids
+        self.version = 0  # bumped on every change
+        # rows
+        self._row: dict[int, int] = {}
+        self.ids = np.zeros(0, np.int64)
+        self.centroid = np.zeros((0, 3), np.float32)
+        self.bmin = np.zeros((0, 3), np.float32)
+        self.bmax = np.zeros((0, 3), np.float32)
+        self.text_code = np.zeros(0, np.int32)
+        self.label_code = np.zeros(0, np.int32)
+        self.colour_code = np.zeros(0, np.int16)
+        self.alive = np.zeros(0, bool)
+        self._n = 0
+        # texts, labels, phrases
+        self.texts: list[str] = []
+        self._text_code: dict[str, int] = {}
+        self._text_rows: list[set[int]] = []
+        self.labels: list[str] = []
+        self._label_code: dict[str, int] = {}
+        self._label_rows: list[set[int]] = []
+        self._phrase_text = np.zeros(0, np.int32)
+        self._vec_cache: dict[str, np.ndarray] = {}
+        self._pending: list[tuple[str, int]] = []
 
     def __len__(self) -> int:
         return len(self.objects)
 
+    # ------------------------------------------------------------------ sync
     def sync(self, objects: Iterable[ObjectRecord]) -> tuple[int, int]:
-        """Bring the catalog in line with the memory's objects; returns (changed texts, removed)."""
+        """Bring the catalog in line with the memory's objects; returns (changed, removed)."""
         seen: set[int] = set()
-        todo: dict[int, str] = {}
+        changed = 0
         for o in objects:
             oid = int(o.id)
             seen.add(oid)
             old = self.objects.get(oid)
-            self.objects[oid] = o
-            text = lexicon.object_text(o.label, o.caption)
-            if old is not None and self._text.get(oid) == text:
+            if old is not None and _same(old, o):
+                self.objects[oid] = o
                 continue
-            if old is not None:
-                self.by_label.get(lexicon.canonical(old.label), set()).discard(oid)
-            self.by_label.setdefault(lexicon.canonical(o.label), set()).add(oid)
-            todo[oid] = text
+            self._put(o)
+            changed += 1
         gone = [i for i in self.objects if i not in seen]
         for i in gone:
-            o = self.objects.pop(i)
-            self.by_label.get(lexicon.canonical(o.label), set()).discard(i)
-            self._text.pop(i, None)
-        if gone:
-            self.index.remove(gone)
+            self._drop(i)
+        self._flush()
+        if changed or gone:
+            self.version += 1
+        return changed, len(gone)
+
+    def _grow(self, n: int) -> None:
+        cap = len(self.ids)
+        if n <= cap:
+            return
+        new = max(n, 2 * cap, 64)
+        for name, shape, dt in (("ids", (), np.int64), ("centroid", (3,), np.float32), ("bmin", (3,), np.float32),
+                                ("bmax", (3,), np.float32), ("text_code", (), np.int32),
+                                ("label_code", (), np.int32), ("colour_code", (), np.int16), ("alive", (), bool)):
+            arr = np.zeros((new, *shape), dtype=dt)
+            arr[:cap] = getattr(self, name)
+            setattr(self, name, arr)
+
+    def _put(self, o: ObjectRecord) -> None:
+        oid = int(o.id)
+        row = self._row.get(oid)
+        if row is None:
+            row = self._n
+            self._grow(row + 1)
+            self._n += 1
+            self._row[oid] = row
+        else:
+            self._text_rows[self.text_code[row]].discard(row)
+            self._label_rows[self.label_code[row]].discard(row)
+        self.objects[oid] = o
+        name = object_name(o)
+        tc = self._text(name, o.label)
+        lc = self._label(lexicon.canonical(o.label))
+        colour = lexicon.colour_of(o.caption or "")
+        self.ids[row] = oid
+        self.centroid[row] = np.asarray(o.centroid, np.float32)
+        self.bmin[row] = np.asarray(o.bbox_min, np.float32)
+        self.bmax[row] = np.asarray(o.bbox_max, np.float32)
+        self.text_code[row], self.label_code[row] = tc, lc
+        self.colour_code[row] = COLOURS.index(colour) if colour else -1
+        self.alive[row] = True
+        self._text_rows[tc].add(row)
+        self._label_rows[lc].add(row)
+
+    def _drop(self, oid: int) -> None:
+        row = self._row.pop(oid)
+        self.objects.pop(oid)
+        self.alive[row] = False
+        self._text_rows[self.text_code[row]].discard(row)
+        self._label_rows[self.label_code[row]].discard(row)
+
+    def _label(self, canonical: str) -> int:
+        code = self._label_code.get(canonical)
+        if code is None:
+            code = self._label_code[canonical] = len(self.labels)
+            self.labels.append(canonical)
+            self._label_rows.append(set())
+        return code
+
+    def _text(self, name: str, label: str) -> int:
+        code = self._text_code.get(name)
+        if code is not None:
+            return code
+        code = self._text_code[name] = len(self.texts)
+        self.texts.append(name)
+        self._text_rows.append(set())
+        self._pending.extend((p, code) for p in phrases(name, label))
+        return code
+
+    def _flush(self) -> None:
+        """Embed and index the phrases of texts met since the last flush (one batch)."""
+        if not self._pending:
+            return
+        todo = sorted({p for p, _ in self._pending if p not in self._vec_cache})
         if todo:
-            new_texts = sorted({t for t in todo.values() if t not in self._vec})
-            if new_texts:
-                for t, v in zip(new_texts, self.encoder.encode(new_texts), strict=True):
-                    self._vec[t] = v
-            ids = np.fromiter(todo, dtype=np.int64, count=len(todo))
-            self.index.add(ids, np.stack([self._vec[todo[i]] for i in ids]))
-            self._text.update(todo)
-        self.by_label = {k: v for k, v in self.by_label.items() if v}
-        return len(todo), len(gone)
+            for p, v in zip(todo, self.encoder.encode(todo), strict=True):
+                self._vec_cache[p] = v
+        start = len(self._phrase_text)
+        vecs = np.stack([self._vec_cache[p] for p, _ in self._pending])
+        self.index.add(np.arange(start, start + len(vecs)), vecs)
+        self._phrase_text = np.concatenate([self._phrase_text, np.array([c for _, c in self._pending], np.int32)])
+        self._pending = []
 
-    def add_vectors(self, texts_to_vectors: dict[str, np.ndarray]) -> None:
-        """Pre-seed text embeddings (benchmarks build millions of objects from a few texts)."""
-        self._vec.update(texts_to_vectors)
+    def seed_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+        """Pre-computed phrase embeddings (benchmarks build many objects from a few texts)."""
+        self._vec_cache.update(vectors)
 
-    def text_of(self, object_id: int) -> str:
-        return self._text.get(int(object_id), "")
+    # ------------------------------------------------------------------ lookups
+    def rows_of(self, ids: Iterable[int]) -> np.ndarray:
+        return np.array([self._row[int(i)] for i in ids], dtype=np.int64)
 
-    def name_match(self, phrase: str) -> tuple[str, list[int]] | None:
-        """(category, ids) of the longest object name in ``phrase`` that the memory has, else None."""
+    def row(self, object_id: int) -> int:
+        return self._row[int(object_id)]
+
+    def label_rows(self, canonical: str) -> np.ndarray:
+        code = self._label_code.get(canonical)
+        return np.array(sorted(self._label_rows[code]), dtype=np.int64) if code is not None else np.zeros(0, np.int64)
+
+    @property
+    def by_label(self) -> dict[str, list[int]]:
+        """canonical label -> object ids (labels with live objects only)."""
+        return {lab: sorted(int(self.ids[r]) for r in rows) for lab, rows in zip(self.labels, self._label_rows) if rows}
+
+    def has_label(self, canonical: str) -> bool:
+        code = self._label_code.get(canonical)
+        return code is not None and bool(self._label_rows[code])
+
+    def name_match(self, phrase: str) -> tuple[str, np.ndarray] | None:
+        """(category, rows) of the longest object name in ``phrase`` that the memory has, else None."""
         words = lexicon.normalize(phrase).split()
         for n in range(min(MAX_NGRAM, len(words)), 0, -1):
             for s in range(len(words) - n + 1):
                 cat = lexicon.canonical(" ".join(words[s:s + n]))
-                ids = self.by_label.get(cat)
-                if ids:
-                    return cat, sorted(ids)
+                if self.has_label(cat):
+                    return cat, self.label_rows(cat)
         return None
 
     def names_category(self, phrase: str) -> str | None:
@@ -103,14 +222,36 @@ class Catalog:
                     return known[w]
         return None
 
-    def semantic(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Top-k (id, cosine) from the index."""
+    def semantic(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, scores) of every object whose text is among the ``k`` best texts for ``query``."""
         if not len(self.index):
-            return []
-        ids, scores = self.index.search(query, k)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        pids, ps = self.index.search(query, min(len(self.index), 4 * k))
+        best: dict[int, float] = {}
+        for pid, s in zip(pids[0], ps[0]):
+            if pid < 0:
+                continue
+            tc = int(self._phrase_text[pid])
+            if self._text_rows[tc] and s > best.get(tc, -np.inf):
+                best[tc] = float(s)
+        top = sorted(best, key=lambda t: (-best[t], t))[:k]
+        rows = [np.fromiter(self._text_rows[t], np.int64) for t in top]
+        scores = [np.full(len(r), best[t], np.float32) for r, t in zip(rows, top)]
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        return np.concatenate(rows), np.concatenate(scores)
 
-    def similarity(self, query: np.ndarray, ids: Iterable[int]) -> dict[int, float]:
-        """Cosine of ``query`` with given objects' texts (for re-ranking name matches)."""
-        q = np.asarray(query, dtype=np.float32).reshape(-1)
-        return {int(i): float(self._vec[self._text[int(i)]] @ q) for i in ids if int(i) in self._text}
+    def text_similarity(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cosine of ``query`` with each row's name (for ordering name matches)."""
+        q = np.asarray(query, np.float32).reshape(-1)
+        codes = self.text_code[rows]
+        uniq, inv = np.unique(codes, return_inverse=True)
+        sims = np.array([float(self._vec_cache[self.texts[c]] @ q) for c in uniq], np.float32)
+        return sims[inv] if len(uniq) else np.zeros(0, np.float32)
+
+
+def _same(a: ObjectRecord, b: ObjectRecord) -> bool:
+    return (a.label == b.label and (a.caption or "") == (b.caption or "")
+            and np.array_equal(np.asarray(a.centroid), np.asarray(b.centroid))
+            and np.array_equal(np.asarray(a.bbox_min), np.asarray(b.bbox_min))
+            and np.array_equal(np.asarray(a.bbox_max), np.asarray(b.bbox_max)))

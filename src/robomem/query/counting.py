@@ -26,17 +26,18 @@ def _category_ids(engine: Engine, phrase: str, timer: Timer) -> tuple[str, list[
     """(name, ids, exact) of the objects a counted phrase names."""
     match = engine.catalog.name_match(phrase)
     if match is not None:
-        return match[0], match[1], True
+        return match[0], sorted(engine.ids(match[1])), True
     words = [w for w in lexicon.normalize(phrase).split() if lexicon.colour_of(w) is None]
     name = " ".join(words) or phrase
     q = engine.encode(name, timer)
     with timer.stage("retrieve"):
-        labels = sorted(engine.catalog.by_label)
+        by_label = engine.catalog.by_label
+        labels = sorted(by_label)
         vecs = engine.encoder.encode(labels) if labels else []
         ids = []
         for lab, v in zip(labels, vecs):
             if float(v @ q) >= SAME_MEANING:
-                ids += sorted(engine.catalog.by_label[lab])
+                ids += by_label[lab]
     return name, sorted(ids), False
 
 

@@ -92,6 +92,7 @@ class Engine:
         self._grid_sig = ""
         self._snap_by_object: dict[int, list[Snapshot]] = {}
         self._now = 0.0
+        self._places: Places | None = None
 
     # ------------------------------------------------------------------ sync
     def refresh(self) -> dict[str, int]:
@@ -156,6 +157,9 @@ class Engine:
 
     def _is_name(self, phrase: str) -> bool:
         return names_object(phrase) or self.catalog.name_match(phrase) is not None
+
+    def ids(self, rows: np.ndarray) -> list[int]:
+        return [int(i) for i in self.catalog.ids[rows]]
 
     def _validate(self, text: str, kind: str | None, max_results: int | None) -> int:
         if not isinstance(text, str) or not text.strip():
@@ -271,33 +275,70 @@ class Engine:
         return [Evidence("object", str(int(i)), text=f"{self.name(i)} {self.where_text(i)}") for i in object_ids]
 
     # ------------------------------------------------------------------ object resolution
+    def places(self) -> Places:
+        """Per catalog row: index of its room and area node (for vectorised re-ranking); cached."""
+        key = (self.catalog.version, self.forest.version)
+        if self._places is None or self._places.key != key:
+            self._places = Places.build(self, key)
+        return self._places
+
     def resolve(self, phrase: str, colour: str | None, timer: Timer, query_text: str | None = None,
-                k: int | None = None) -> tuple[list[tuple[int, float]], str | None, np.ndarray]:
-        """Candidate objects for a phrase: [(id, base score)], the category it named (None: matched by
-        meaning), and the query vector. Names match exactly (base 1.0 + a little text similarity);
-        otherwise the vector index finds objects by meaning (base = cosine). Colour re-weights."""
+                k: int | None = None) -> tuple[np.ndarray, np.ndarray, str | None, np.ndarray]:
+        """Candidate objects for a phrase: (rows, base scores) sorted best first, the category it named
+        (None: matched by meaning) and the query vector. Names match exactly (base 1.0 plus a little
+        text similarity); otherwise the index finds objects by meaning (base = cosine). Colour re-weights."""
         with timer.stage("retrieve"):
             match = self.catalog.name_match(phrase) if phrase else None
         qtext = phrase if match is not None else (query_text or phrase)
         q = self.encode(qtext, timer)
         with timer.stage("retrieve"):
             if match is not None:
-                cat, ids = match
-                sims = self.catalog.similarity(q, ids)
-                cands = [(i, 1.0 + 0.1 * sims.get(i, 0.0)) for i in ids]
+                cat, rows = match
+                scores = 1.0 + 0.1 * self.catalog.text_similarity(q, rows)
             else:
                 cat = None
-                cands = self.catalog.semantic(q, k or self.qcfg.candidates)
-        if colour:
+                rows, scores = self.catalog.semantic(q, k or self.qcfg.candidates)
+        if colour and len(rows):
             with timer.stage("rerank"):
-                cands = [(i, s + colour_bonus(self.obj(i), colour)) for i, s in cands]
-        cands.sort(key=lambda t: (-t[1], t[0]))
-        return cands, cat, q
+                scores = scores + colour_bonus(self.catalog.colour_code[rows], colour)
+        order = np.lexsort((self.catalog.ids[rows], -scores))
+        return rows[order], scores[order].astype(np.float64), cat, q
 
 
-def colour_bonus(o: ObjectRecord, colour: str) -> float:
-    """+0.3 when the object's caption has the asked colour, -0.3 when it has another, 0 when unknown."""
-    c = lexicon.colour_of(o.caption or "")
-    if c is None:
-        return 0.0
-    return 0.3 if c == colour else -0.3
+def colour_bonus(codes: np.ndarray, colour: str) -> np.ndarray:
+    """+0.3 where the caption has the asked colour, -0.3 where it has another, 0 where unknown."""
+    want = lexicon.COLOURS.index(colour) if colour in lexicon.COLOURS else -2
+    return np.where(codes == want, 0.3, np.where(codes >= 0, -0.3, 0.0))
+
+
+@dataclass
+class Places:
+    """Room and area of every catalog row, as indexes into ``rooms``/``areas`` (-1: none)."""
+
+    key: tuple
+    rooms: list[Node]
+    areas: list[Node]
+    room_idx: np.ndarray
+    area_idx: np.ndarray
+    area_emb: np.ndarray  # (len(areas), dim), zeros where an area has no embedding
+
+    @classmethod
+    def build(cls, engine: Engine, key: tuple) -> Places:
+        f, cat = engine.forest, engine.catalog
+        rooms, areas = f.level("room"), f.level("area")
+        rpos = {n.id: k for k, n in enumerate(rooms)}
+        apos = {n.id: k for k, n in enumerate(areas)}
+        n = len(cat.ids)
+        room_idx = np.full(n, -1, np.int32)
+        area_idx = np.full(n, -1, np.int32)
+        for oid, rid in f.assignments("room").items():
+            if oid in cat.objects:
+                room_idx[cat.row(oid)] = rpos.get(rid, -1)
+        for oid, aid in f.assignments("area").items():
+            if oid in cat.objects:
+                area_idx[cat.row(oid)] = apos.get(aid, -1)
+        emb = np.zeros((len(areas), engine.encoder.dim), np.float32)
+        for k, a in enumerate(areas):
+            if a.embedding is not None:
+                emb[k] = a.embedding
+        return cls(key, rooms, areas, room_idx, area_idx, emb)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from robomem.memory.forest import Node
 from robomem.query.generators import items_text
 from robomem.query.navigation import anchor_ids, footprint_gap
@@ -37,12 +39,24 @@ def describe_place(engine: Engine, node: Node) -> str:
             f"{ext[1]:.1f} m, holds {node.n_objects} objects: {items_text(_items(engine, node), LIST_LIMIT)}.")
 
 
+ADJACENT = 1.0  # metres: an area of the asked type this close to a room of that type belongs with it
+
+
+def _box_gap(a: Node, b: Node) -> float:
+    d = np.maximum(0.0, np.maximum(a.bbox_min[:2] - b.bbox_max[:2], b.bbox_min[:2] - a.bbox_max[:2]))
+    return float(np.hypot(*d))
+
+
 def places_for_type(engine: Engine, room_type: str) -> list[Node]:
-    """Rooms of that type; else areas of that type; else the best-scoring room or area."""
+    """Rooms of that type (plus areas of that type in other rooms right next to them: open-plan
+    kitchens spill over); else areas of that type; else the best-scoring room or area."""
     f = engine.forest
     rooms = [n for n in f.level("room") if n.place_type == room_type]
     if rooms:
-        return rooms
+        ids = {r.id for r in rooms}
+        extra = [a for a in f.level("area") if a.place_type == room_type and a.parent not in ids
+                 and any(_box_gap(a, r) <= ADJACENT for r in rooms)]
+        return rooms + extra
     areas = [n for n in f.level("area") if n.place_type == room_type]
     if areas:
         return areas
@@ -82,14 +96,19 @@ def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
         return _place_answer(engine, nodes, title, timer)
     if p.subkind == "place" and p.room_anchor:
         anchors = anchor_ids(engine, p.room_anchor, None, timer)
-        rooms = []
+        rooms: list[Node] = []
         for a in anchors:
             r = engine.room(a)
             if r is not None and r not in rooms:
                 rooms.append(r)
         if not rooms:
             return Draft(f"I have not seen a room with {p.room_anchor}.", [], [], 0.1)
-        return _place_answer(engine, rooms[:max_results], "", timer)
+        rooms = rooms[:max_results]
+        # an open-plan room of a type takes the adjacent areas of that type along (as for "the kitchen")
+        extra = [n for r in rooms if r.place_type for n in places_for_type(engine, r.place_type)
+                 if n.level == "area" and n.parent not in {x.id for x in rooms} and any(_box_gap(n, x) <= ADJACENT
+                                                                                          for x in rooms)]
+        return _place_answer(engine, rooms + [n for k, n in enumerate(extra) if n not in extra[:k]], "", timer)
     if p.subkind in ("near", "on", "under", "above", "in") and p.anchor:
         return _around(engine, p, max_results, timer)
     if p.subkind in ("locate", "object") and p.target:

@@ -19,7 +19,7 @@ from robomem.query.parse import Parsed
 if TYPE_CHECKING:
     from robomem.query.engine import Draft, Engine, Timer
 
-ROOM_MATCH, ROOM_PARTIAL, ROOM_MISS = 0.5, 0.2, -0.5
+ROOM_MATCH, AREA_MATCH, ROOM_PARTIAL, ROOM_MISS = 0.5, 0.4, 0.2, -0.5
 REL_ON, REL_OFF = 0.4, -0.2
 MAX_ANCHORS = 20
 
@@ -31,109 +31,113 @@ def footprint_gap(a_min, a_max, b_min, b_max) -> float:
     return math.hypot(dx, dy)
 
 
-def relation_score(engine: Engine, oid: int, anchors: list[int], relation: str) -> tuple[float, int | None]:
-    """Bonus for how well object ``oid`` stands in ``relation`` to the nearest anchor, and that anchor."""
-    o = engine.obj(oid)
-    best, best_a = -math.inf, None
-    for a in anchors:
-        if a == oid:
-            continue
-        ao = engine.obj(a)
-        gap = footprint_gap(o.bbox_min, o.bbox_max, ao.bbox_min, ao.bbox_max)
-        r = engine.qcfg.near_radius
-        if relation in ("on", "above"):
-            ok = gap <= 0.05 and o.centroid[2] >= ao.centroid[2]
-            s = REL_ON if ok else REL_OFF + 0.3 * math.exp(-gap / r)
-        elif relation == "under":
-            ok = gap <= 0.05 and o.centroid[2] < ao.centroid[2]
-            s = REL_ON if ok else REL_OFF + 0.3 * math.exp(-gap / r)
-        elif relation == "in":
-            inside = np.all(o.centroid >= ao.bbox_min - 0.05) and np.all(o.centroid <= ao.bbox_max + 0.05)
-            s = REL_ON if inside else REL_OFF + 0.3 * math.exp(-gap / r)
-        else:  # near
-            s = 0.6 * math.exp(-gap / (r / 2)) - 0.2
-        if s > best:
-            best, best_a = s, a
-    return (best if best_a is not None else REL_OFF), best_a
+def relation_scores(engine: Engine, rows: np.ndarray, anchors: np.ndarray, relation: str
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """For each candidate row: the bonus for standing in ``relation`` to its best anchor, and that anchor
+    row (-1 when there is none). Vectorised over candidates x anchors."""
+    c = engine.catalog
+    lo, hi = c.bmin[rows][:, None, :], c.bmax[rows][:, None, :]
+    alo, ahi = c.bmin[anchors][None], c.bmax[anchors][None]
+    d = np.maximum(0.0, np.maximum(alo[..., :2] - hi[..., :2], lo[..., :2] - ahi[..., :2]))
+    gap = np.hypot(d[..., 0], d[..., 1])
+    r = engine.qcfg.near_radius
+    cz, az = c.centroid[rows][:, None, 2], c.centroid[anchors][None, :, 2]
+    soft = REL_OFF + 0.3 * np.exp(-gap / r)
+    if relation in ("on", "above"):
+        s = np.where((gap <= 0.05) & (cz >= az), REL_ON, soft)
+    elif relation == "under":
+        s = np.where((gap <= 0.05) & (cz < az), REL_ON, soft)
+    elif relation == "in":
+        cen = c.centroid[rows][:, None, :]
+        inside = np.all((cen >= alo - 0.05) & (cen <= ahi + 0.05), axis=2)
+        s = np.where(inside, REL_ON, soft)
+    else:  # near
+        s = 0.6 * np.exp(-gap / (r / 2)) - 0.2
+    s = np.where(rows[:, None] == anchors[None, :], -np.inf, s)
+    best = np.argmax(s, axis=1) if len(anchors) else np.zeros(len(rows), int)
+    bonus = s[np.arange(len(rows)), best] if len(anchors) else np.full(len(rows), REL_OFF)
+    ok = np.isfinite(bonus)
+    return np.where(ok, bonus, REL_OFF), np.where(ok, anchors[best] if len(anchors) else -1, -1)
 
 
-def room_score(engine: Engine, oid: int, room_type: str) -> float:
-    room, area = engine.room(oid), engine.area(oid)
-    if (room is not None and room.place_type == room_type) or (area is not None and area.place_type == room_type):
-        return ROOM_MATCH
-    if room is not None and room.type_scores.get(room_type, 0.0) >= 1.0:
-        return ROOM_PARTIAL
-    return ROOM_MISS
+def room_scores(engine: Engine, rows: np.ndarray, room_type: str) -> np.ndarray:
+    """+0.5 in a room of that type, +0.4 in an area of that type, +0.2 in a room with some of its cues,
+    -0.5 elsewhere."""
+    P = engine.places()
+    r_match = np.array([n.place_type == room_type for n in P.rooms] + [False])
+    r_part = np.array([n.type_scores.get(room_type, 0.0) >= 1.0 for n in P.rooms] + [False])
+    a_match = np.array([n.place_type == room_type for n in P.areas] + [False])
+    ri, ai = P.room_idx[rows], P.area_idx[rows]  # -1 indexes the trailing False
+    return np.where(r_match[ri], ROOM_MATCH, np.where(a_match[ai], AREA_MATCH,
+                                                      np.where(r_part[ri], ROOM_PARTIAL, ROOM_MISS)))
+
+
+def anchor_rows(engine: Engine, phrase: str, colour: str | None, timer: Timer) -> np.ndarray:
+    """Objects an anchor phrase names: every object of a named category (the best colour match when a
+    colour is asked), else the best by meaning."""
+    rows, scores, cat, _ = engine.resolve(phrase, colour, timer)
+    if not len(rows):
+        return rows
+    top = scores[0]
+    if cat is None:
+        if top < engine.qcfg.min_score:
+            return rows[:0]
+        rows = rows[scores >= top - 0.05]
+    elif colour:
+        rows = rows[scores >= top - 0.01]
+    return rows[:MAX_ANCHORS]
 
 
 def anchor_ids(engine: Engine, phrase: str, colour: str | None, timer: Timer) -> list[int]:
-    """Objects an anchor phrase names: every object of a named category, else the best by meaning."""
-    cands, cat, _ = engine.resolve(phrase, colour, timer)
-    if not cands:
-        return []
-    if cat is None:
-        top = cands[0][1]
-        if top < engine.qcfg.min_score:
-            return []
-        cands = [c for c in cands if c[1] >= top - 0.05]
-    elif colour:
-        top = cands[0][1]
-        cands = [c for c in cands if c[1] >= top - 0.01]
-    return [i for i, _ in cands[:MAX_ANCHORS]]
+    return engine.ids(anchor_rows(engine, phrase, colour, timer))
 
 
-def rank(engine: Engine, p: Parsed, timer: Timer) -> tuple[list[tuple[int, float]], str | None, dict[int, int]]:
-    """Scored candidates for a navigation-style object phrase: [(id, score)], the named category, and
-    the anchor each candidate was related to."""
+def rank(engine: Engine, p: Parsed, timer: Timer) -> tuple[np.ndarray, np.ndarray, str | None, dict[int, int]]:
+    """Scored candidates for a navigation-style object phrase: rows and scores (best first), the named
+    category, and object id -> the anchor object it was related to."""
     phrase = p.target or p.norm
-    cands, cat, q = engine.resolve(phrase, p.colour, timer, query_text=p.norm)
+    rows, s, cat, q = engine.resolve(phrase, p.colour, timer, query_text=p.norm)
     related: dict[int, int] = {}
-    if not cands:
-        return [], cat, related
-    anchors = anchor_ids(engine, p.anchor, p.anchor_colour, timer) if p.anchor else []
-    room_anchors = anchor_ids(engine, p.room_anchor, None, timer) if p.room_anchor else []
+    if not len(rows):
+        return rows, s, cat, related
+    anchors = anchor_rows(engine, p.anchor, p.anchor_colour, timer) if p.anchor else None
+    room_anchors = anchor_rows(engine, p.room_anchor, None, timer) if p.room_anchor else None
     with timer.stage("rerank"):
-        anchor_rooms = {engine.room(a).id for a in room_anchors if engine.room(a) is not None}
-        out = []
-        for oid, s in cands:
-            if p.room_type:
-                s += room_score(engine, oid, p.room_type)
-            if p.room_anchor:
-                room = engine.room(oid)
-                s += ROOM_MATCH if room is not None and room.id in anchor_rooms else ROOM_MISS
-            if p.anchor:
-                if anchors:
-                    bonus, a = relation_score(engine, oid, anchors, p.relation or "near")
-                    s += bonus
-                    if a is not None:
-                        related[oid] = a
-                else:
-                    s += REL_OFF
-            if cat is None and engine.qcfg.forest_weight:
-                area = engine.area(oid)
-                if area is not None and area.embedding is not None:
-                    s += engine.qcfg.forest_weight * float(area.embedding @ q)
-            out.append((oid, s))
-        out.sort(key=lambda t: (-t[1], t[0]))
-    return out, cat, related
+        P = engine.places()
+        if p.room_type:
+            s = s + room_scores(engine, rows, p.room_type)
+        if room_anchors is not None:
+            want = set(P.room_idx[room_anchors].tolist()) - {-1}
+            s = s + np.where(np.isin(P.room_idx[rows], list(want)), ROOM_MATCH, ROOM_MISS)
+        if anchors is not None:
+            if len(anchors):
+                bonus, arow = relation_scores(engine, rows, anchors, p.relation or "near")
+                s = s + bonus
+                ids = engine.catalog.ids
+                related = {int(ids[r]): int(ids[a]) for r, a in zip(rows, arow) if a >= 0}
+            else:
+                s = s + REL_OFF
+        if cat is None and engine.qcfg.forest_weight and len(P.areas):
+            ai = P.area_idx[rows]
+            sim = np.append(P.area_emb @ np.asarray(q, np.float32), 0.0)
+            s = s + engine.qcfg.forest_weight * sim[ai]
+        order = np.lexsort((engine.catalog.ids[rows], -s))
+    return rows[order], s[order], cat, related
 
 
 def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
     from robomem.query.engine import Draft
 
-    scored, cat, related = rank(engine, p, timer)
+    rows, scores, cat, related = rank(engine, p, timer)
     phrase = p.target or p.norm
     named = engine.catalog.names_category(phrase) if cat is None else cat
-    if not scored or (cat is None and scored[0][1] < engine.qcfg.min_score):
+    if not len(rows) or (cat is None and scores[0] < engine.qcfg.min_score):
         return Draft(f"I have not seen anything that matches '{phrase}'.", confidence=0.0)
-    top = scored[:max_results]
-    targets = [engine.target(oid, s, timer) for oid, s in top]
-    best, best_score = top[0]
-    tied = sum(1 for _, s in scored if abs(s - best_score) < 1e-6)
-    if cat is not None:
-        conf = min(1.0, best_score - 0.1) / tied
-    else:
-        conf = best_score
+    ids = engine.ids(rows[:max_results])
+    targets = [engine.target(oid, float(sc), timer) for oid, sc in zip(ids, scores[:max_results])]
+    best, best_score = ids[0], float(scores[0])
+    tied = int(np.sum(np.abs(scores - best_score) < 1e-6))
+    conf = min(1.0, best_score - 0.1) / tied if cat is not None else best_score
     g = targets[0].goal_pose
     rel = ""
     if best in related:
@@ -149,24 +153,21 @@ def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
     else:
         text = f"For '{p.text.strip()}' the best match is {what}"
     missed = ""
-    if p.room_type and room_score(engine, best, p.room_type) == ROOM_MISS:
+    if p.room_type and room_scores(engine, rows[:1], p.room_type)[0] == ROOM_MISS:
         missed = f"the {p.room_type}"
     elif p.room_anchor:
         room = engine.room(best)
-        anchors = anchor_ids(engine, p.room_anchor, None, timer)
-        if room is None or room.id not in {engine.room(a).id for a in anchors if engine.room(a) is not None}:
+        rooms = {engine.room(a).id for a in anchor_ids(engine, p.room_anchor, None, timer) if engine.room(a)}
+        if room is None or room.id not in rooms:
             missed = f"the room with the {p.room_anchor}"
     if missed:
         text = f"I have not seen a {phrase} in {missed}. " + text
         conf *= 0.3
-    others = [f"{engine.name(oid)} (object {oid}) {engine.where_text(oid)}" for oid, _ in top[1:]]
+    others = [f"{engine.name(oid)} (object {oid}) {engine.where_text(oid)}" for oid in ids[1:]]
     if others:
         text += " Other candidates: " + "; ".join(others) + "."
-    ids = [t.object_id for t in targets]
-    room = engine.room(best)
-    evidence = (engine.snapshot_evidence(ids[:1]) + engine.node_evidence(room) + engine.node_evidence(engine.area(best))
-                + engine.object_evidence(ids))
+    evidence = (engine.snapshot_evidence(ids[:1]) + engine.node_evidence(engine.room(best))
+                + engine.node_evidence(engine.area(best)) + engine.object_evidence(ids))
     if best in related:
         evidence += engine.object_evidence([related[best]])
-    context = [e.text for e in evidence if e.text]
-    return Draft(text, targets, evidence, conf, context)
+    return Draft(text, targets, evidence, conf, [e.text for e in evidence if e.text])

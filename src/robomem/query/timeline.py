@@ -100,7 +100,7 @@ def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
         target = engine.target(s.object_id, 1.0, timer)
     ev = [_sighting_evidence(engine, s), *engine.snapshot_evidence([s.object_id], limit=1, near_t=s.t)]
     ev += engine.node_evidence(engine.room(s.object_id)) + engine.object_evidence([s.object_id])
-    conf = 0.9 if engine.catalog.name_match(phrase) else 0.6
+    conf = 0.9 if engine.catalog.name_match(phrase) is not None else 0.6
     return Draft(text, [target], ev, conf, [e.text for e in ev if e.text])
 
 
