@@ -86,7 +86,8 @@ class QueryConfig:
     max_results: int = 5
     max_text: int = 500  # characters; longer queries are refused
     clock_origin: str = "00:00:00"  # wall-clock time of memory time t = 0 (HH:MM[:SS]); clock queries use it
-    candidates: int = 64  # leaves retrieved from the vector index before re-ranking
+    candidates: int = 64  # object texts retrieved from the vector index before re-ranking
+    max_candidates: int = 20_000  # objects re-ranked at most (texts are added best first up to this)
     min_score: float = 0.3  # below this best score an object is "not seen"
     near_radius: float = 1.5  # metres: "near/next to" and "what is near X"
     forest_weight: float = 0.1  # weight of the object's area/room summary similarity in re-ranking

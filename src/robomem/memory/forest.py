@@ -89,7 +89,7 @@ class Leaf:
         return max(self.bbox_max[0] - self.bbox_min[0], 0.0) * max(self.bbox_max[1] - self.bbox_min[1], 0.0)
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     """A place (or an object leaf) of the forest."""
 
@@ -159,6 +159,7 @@ class Forest:
         self._cue_cache: dict[str, np.ndarray] = {}
         self._search_cache: dict[tuple[str, ...], tuple[list[str], np.ndarray]] = {}
         self.version = 0  # bumped whenever nodes or assignments change
+        self._level_cache: dict[str, tuple[int, list[Node]]] = {}
         self.stats = {"upserts": 0, "removes": 0, "unit_rebuilds": 0, "rebalances": 0, "refreshed": 0}
 
     # ----------------------------------------------------------------- reading
@@ -180,8 +181,12 @@ class Forest:
         return bool(self._dirty)
 
     def level(self, level: str) -> list[Node]:
-        """Nodes of one level, sorted by id."""
-        return sorted((n for n in self.nodes.values() if n.level == level), key=lambda n: _sort_key(n.id))
+        """Nodes of one level, sorted by id (cached until the forest changes)."""
+        cached = self._level_cache.get(level)
+        if cached is None or cached[0] != self.version:
+            nodes = sorted((n for n in self.nodes.values() if n.level == level), key=lambda n: _sort_key(n.id))
+            cached = self._level_cache[level] = (self.version, nodes)
+        return list(cached[1])
 
     def ancestor(self, node_id: str, level: str) -> Node | None:
         """The node itself or its nearest ancestor at ``level``."""
@@ -348,6 +353,7 @@ class Forest:
             touched[room].add(tile)
 
     def _apply(self, touched: dict[str, set[str] | None]) -> None:
+        self.version += 1
         for room in sorted(touched):
             tiled_now = len(self._members.get(room, ())) > self.config.max_cluster
             tiles = touched[room]
@@ -446,7 +452,7 @@ class Forest:
         """Average-linkage clusters of object centres (xy), semantic stretch; sorted lists, by first id."""
         if len(ids) <= 1:
             return [list(ids)]
-        from scipy.cluster.hierarchy import fcluster, linkage
+        from scipy.cluster.hierarchy import linkage
         from scipy.spatial.distance import pdist
 
         leaves = [self._leaves[i] for i in ids]
@@ -460,8 +466,8 @@ class Forest:
             has = np.linalg.norm(cues, axis=1) > 0
             both = (has[:, None] & has[None, :])[iu]
             d = d * np.where(both, 1.0 + w * (1.0 - cos), 1.0)
-        labels = fcluster(linkage(d, method="average"), t=self.config.area_link, criterion="distance")
-        return _partition(ids, labels)
+        Z = linkage(d, method="average")
+        return _partition(ids, _cut(Z, len(ids), self.config.area_link))
 
     def _cluster_groups(self, ids: list[int]) -> list[list[int]]:
         """Connected components of objects whose xy footprints are within ``group_gap``."""
@@ -470,11 +476,8 @@ class Forest:
         lo = np.array([self._leaves[i].bbox_min[:2] for i in ids])
         hi = np.array([self._leaves[i].bbox_max[:2] for i in ids])
         gap = np.maximum(0.0, np.maximum(lo[:, None] - hi[None], lo[None] - hi[:, None]))
-        adj = np.linalg.norm(gap, axis=2) <= self.config.group_gap
-        from scipy.sparse.csgraph import connected_components
-
-        _, labels = connected_components(adj, directed=False)
-        return _partition(ids, labels)
+        ii, jj = np.nonzero(np.triu(np.linalg.norm(gap, axis=2) <= self.config.group_gap, 1))
+        return _partition(ids, _components(len(ids), zip(ii.tolist(), jj.tolist())))
 
     # ----------------------------------------------------------------- summaries
     def refresh(self) -> int:
@@ -682,7 +685,37 @@ class Forest:
         return f
 
 
-def _partition(ids: list[int], labels: np.ndarray) -> list[list[int]]:
+def _components(n: int, edges: Iterable[tuple[int, int]]) -> list[int]:
+    """Connected-component label of each of n nodes (union-find)."""
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return [find(i) for i in range(n)]
+
+
+def _cut(Z: np.ndarray, n: int, t: float) -> list[int]:
+    """Flat clusters of an average-linkage tree cut at distance ``t`` (as fcluster(criterion="distance");
+    average linkage has no inversions, so joining the two sides of every merge at height <= t is exact)."""
+    rep = list(range(n)) + [0] * max(n - 1, 0)
+    edges = []
+    for k, (a, b, h, _) in enumerate(Z):
+        a, b = int(a), int(b)
+        rep[n + k] = rep[a]
+        if h <= t:
+            edges.append((rep[a], rep[b]))
+    return _components(n, edges)
+
+
+def _partition(ids: list[int], labels: Iterable[int]) -> list[list[int]]:
     groups: dict[int, list[int]] = {}
     for i, lab in zip(ids, labels):
         groups.setdefault(int(lab), []).append(i)

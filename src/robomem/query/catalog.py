@@ -74,6 +74,7 @@ class Catalog:
         self._phrase_text = np.zeros(0, np.int32)
         self._vec_cache: dict[str, np.ndarray] = {}
         self._pending: list[tuple[str, int]] = []
+        self._arr: dict[tuple[str, int], np.ndarray] = {}  # ("t"|"l", code) -> sorted rows, cached
 
     def __len__(self) -> int:
         return len(self.objects)
@@ -121,8 +122,7 @@ class Catalog:
             self._n += 1
             self._row[oid] = row
         else:
-            self._text_rows[self.text_code[row]].discard(row)
-            self._label_rows[self.label_code[row]].discard(row)
+            self._forget(row)
         self.objects[oid] = o
         name = object_name(o)
         tc = self._text(name, o.label)
@@ -137,13 +137,28 @@ class Catalog:
         self.alive[row] = True
         self._text_rows[tc].add(row)
         self._label_rows[lc].add(row)
+        self._arr.pop(("t", tc), None)
+        self._arr.pop(("l", lc), None)
+
+    def _forget(self, row: int) -> None:
+        tc, lc = int(self.text_code[row]), int(self.label_code[row])
+        self._text_rows[tc].discard(row)
+        self._label_rows[lc].discard(row)
+        self._arr.pop(("t", tc), None)
+        self._arr.pop(("l", lc), None)
 
     def _drop(self, oid: int) -> None:
         row = self._row.pop(oid)
         self.objects.pop(oid)
         self.alive[row] = False
-        self._text_rows[self.text_code[row]].discard(row)
-        self._label_rows[self.label_code[row]].discard(row)
+        self._forget(row)
+
+    def _rows(self, kind: str, code: int) -> np.ndarray:
+        arr = self._arr.get((kind, code))
+        if arr is None:
+            rows = self._text_rows[code] if kind == "t" else self._label_rows[code]
+            arr = self._arr[(kind, code)] = np.array(sorted(rows), dtype=np.int64)
+        return arr
 
     def _label(self, canonical: str) -> int:
         code = self._label_code.get(canonical)
@@ -190,7 +205,7 @@ class Catalog:
 
     def label_rows(self, canonical: str) -> np.ndarray:
         code = self._label_code.get(canonical)
-        return np.array(sorted(self._label_rows[code]), dtype=np.int64) if code is not None else np.zeros(0, np.int64)
+        return self._rows("l", code) if code is not None else np.zeros(0, np.int64)
 
     @property
     def by_label(self) -> dict[str, list[int]]:
@@ -222,8 +237,9 @@ class Catalog:
                     return known[w]
         return None
 
-    def semantic(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, scores) of every object whose text is among the ``k`` best texts for ``query``."""
+    def semantic(self, query: np.ndarray, k: int, max_rows: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, scores) of the objects whose texts are among the ``k`` best for ``query``, best texts
+        first, stopping once ``max_rows`` objects are collected (the best text always counts whole)."""
         if not len(self.index):
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         pids, ps = self.index.search(query, min(len(self.index), 4 * k))
@@ -234,9 +250,14 @@ class Catalog:
             tc = int(self._phrase_text[pid])
             if self._text_rows[tc] and s > best.get(tc, -np.inf):
                 best[tc] = float(s)
-        top = sorted(best, key=lambda t: (-best[t], t))[:k]
-        rows = [np.fromiter(self._text_rows[t], np.int64) for t in top]
-        scores = [np.full(len(r), best[t], np.float32) for r, t in zip(rows, top)]
+        rows, scores, n = [], [], 0
+        for t in sorted(best, key=lambda t: (-best[t], t))[:k]:
+            if rows and n + len(self._text_rows[t]) > max_rows:
+                break
+            r = self._rows("t", t)
+            rows.append(r)
+            scores.append(np.full(len(r), best[t], np.float32))
+            n += len(r)
         if not rows:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         return np.concatenate(rows), np.concatenate(scores)

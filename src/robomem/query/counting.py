@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from robomem.memory import lexicon
-from robomem.query.explanation import places_for_type
+from robomem.query.explanation import place_indices, places_for_type
 from robomem.query.generators import plural
 from robomem.query.navigation import anchor_ids, footprint_gap
 from robomem.query.parse import Parsed
@@ -52,12 +54,21 @@ def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
     scope, nodes = "", []
     with timer.stage("scope"):
         if p.room_type:
-            nodes = places_for_type(engine, p.room_type)
-            if not nodes:
-                return Draft(f"0 {plural(name)}: I have not seen a {p.room_type}.", [], [], 0.3)
-            inside = {i for n in nodes for i in engine.forest.leaves_under(n.id)}
-            ids = [i for i in ids if i in inside]
-            scope = f" in the {p.room_type}" if len(nodes) == 1 else f" in the {len(nodes)} {p.room_type}s"
+            P = engine.places()
+            rooms, areas = place_indices(engine, p.room_type)
+            if not len(rooms) and not len(areas):
+                nodes = places_for_type(engine, p.room_type)  # the best-scoring place, if any
+                if not nodes:
+                    return Draft(f"0 {plural(name)}: I have not seen a {p.room_type}.", [], [], 0.3)
+                inside = set(engine.forest.leaves_under(nodes[0].id))
+                ids = [i for i in ids if i in inside]
+            else:
+                rows = engine.catalog.rows_of(ids)
+                ok = np.isin(P.room_idx[rows], rooms) | np.isin(P.area_idx[rows], areas)
+                ids = [i for i, k in zip(ids, ok) if k]
+                nodes = [P.rooms[k] for k in rooms[:5]] + [P.areas[k] for k in areas[:5]]
+            n_places = len(rooms) if len(rooms) else max(len(areas), 1)
+            scope = f" in the {p.room_type}" if n_places == 1 else f" in the {n_places} {p.room_type}s"
         elif p.room_anchor:
             rooms = {engine.room(a).id for a in anchor_ids(engine, p.room_anchor, None, timer) if engine.room(a)}
             nodes = [engine.forest.nodes[r] for r in sorted(rooms)]

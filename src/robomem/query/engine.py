@@ -284,7 +284,7 @@ class Engine:
 
     def resolve(self, phrase: str, colour: str | None, timer: Timer, query_text: str | None = None,
                 k: int | None = None) -> tuple[np.ndarray, np.ndarray, str | None, np.ndarray]:
-        """Candidate objects for a phrase: (rows, base scores) sorted best first, the category it named
+        """Candidate objects for a phrase: (rows, base scores), unordered, the category it named
         (None: matched by meaning) and the query vector. Names match exactly (base 1.0 plus a little
         text similarity); otherwise the index finds objects by meaning (base = cosine). Colour re-weights."""
         with timer.stage("retrieve"):
@@ -297,12 +297,23 @@ class Engine:
                 scores = 1.0 + 0.1 * self.catalog.text_similarity(q, rows)
             else:
                 cat = None
-                rows, scores = self.catalog.semantic(q, k or self.qcfg.candidates)
+                rows, scores = self.catalog.semantic(q, k or self.qcfg.candidates, self.qcfg.max_candidates)
+        scores = np.asarray(scores, np.float64)
         if colour and len(rows):
             with timer.stage("rerank"):
                 scores = scores + colour_bonus(self.catalog.colour_code[rows], colour)
-        order = np.lexsort((self.catalog.ids[rows], -scores))
-        return rows[order], scores[order].astype(np.float64), cat, q
+        return rows, scores, cat, q
+
+    def best(self, rows: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+        """Positions of the ``k`` best candidates, best first (ties: smaller object id first)."""
+        n = len(rows)
+        if n > k:
+            cut = np.partition(-scores, k - 1)[k - 1]  # keep everything tied with the k-th
+            keep = np.nonzero(-scores <= cut)[0]
+        else:
+            keep = np.arange(n)
+        order = np.lexsort((self.catalog.ids[rows[keep]], -scores[keep]))
+        return keep[order][:k]
 
 
 def colour_bonus(codes: np.ndarray, colour: str) -> np.ndarray:
@@ -321,6 +332,12 @@ class Places:
     room_idx: np.ndarray
     area_idx: np.ndarray
     area_emb: np.ndarray  # (len(areas), dim), zeros where an area has no embedding
+    room_type: np.ndarray  # (len(rooms),) index into lexicon.ROOM_TYPES, -1 untyped
+    area_type: np.ndarray
+    room_scores: np.ndarray  # (len(rooms), len(ROOM_TYPES)) room-type cue sums
+    room_box: np.ndarray  # (len(rooms), 4) xmin ymin xmax ymax
+    area_box: np.ndarray
+    area_room: np.ndarray  # (len(areas),) index of the area's room
 
     @classmethod
     def build(cls, engine: Engine, key: tuple) -> Places:
@@ -341,4 +358,16 @@ class Places:
         for k, a in enumerate(areas):
             if a.embedding is not None:
                 emb[k] = a.embedding
-        return cls(key, rooms, areas, room_idx, area_idx, emb)
+        types = lexicon.ROOM_TYPES
+
+        def tcode(n: Node) -> int:
+            return types.index(n.place_type) if n.place_type in types else -1
+
+        def boxes(nodes: list[Node]) -> np.ndarray:
+            return np.array([[*n.bbox_min[:2], *n.bbox_max[:2]] for n in nodes], np.float64).reshape(-1, 4)
+
+        return cls(key, rooms, areas, room_idx, area_idx, emb,
+                   np.array([tcode(n) for n in rooms], np.int32), np.array([tcode(n) for n in areas], np.int32),
+                   np.array([[n.type_scores.get(t, 0.0) for t in types] for n in rooms], np.float64
+                            ).reshape(-1, len(types)),
+                   boxes(rooms), boxes(areas), np.array([rpos.get(a.parent, -1) for a in areas], np.int32))

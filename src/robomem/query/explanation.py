@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from robomem.memory import lexicon
 from robomem.memory.forest import Node
 from robomem.query.generators import items_text
 from robomem.query.navigation import anchor_ids, footprint_gap
@@ -47,20 +48,32 @@ def _box_gap(a: Node, b: Node) -> float:
     return float(np.hypot(*d))
 
 
+def place_indices(engine: Engine, room_type: str) -> tuple[np.ndarray, np.ndarray]:
+    """Indexes into ``engine.places()`` rooms and areas making up "the <room type>": rooms of that type
+    plus areas of that type in other rooms right next to them (open-plan kitchens spill over); else the
+    areas of that type."""
+    P = engine.places()
+    t = lexicon.ROOM_TYPES.index(room_type)
+    rooms = np.nonzero(P.room_type == t)[0]
+    areas = np.nonzero(P.area_type == t)[0]
+    if not len(rooms):
+        return rooms, areas
+    cand = areas[~np.isin(P.area_room[areas], rooms)]
+    if not len(cand):
+        return rooms, cand
+    a, r = P.area_box[cand][:, None, :], P.room_box[rooms][None, :, :]
+    dx = np.maximum(0.0, np.maximum(a[..., 0] - r[..., 2], r[..., 0] - a[..., 2]))
+    dy = np.maximum(0.0, np.maximum(a[..., 1] - r[..., 3], r[..., 1] - a[..., 3]))
+    return rooms, cand[(np.hypot(dx, dy) <= ADJACENT).any(axis=1)]
+
+
 def places_for_type(engine: Engine, room_type: str) -> list[Node]:
-    """Rooms of that type (plus areas of that type in other rooms right next to them: open-plan
-    kitchens spill over); else areas of that type; else the best-scoring room or area."""
-    f = engine.forest
-    rooms = [n for n in f.level("room") if n.place_type == room_type]
-    if rooms:
-        ids = {r.id for r in rooms}
-        extra = [a for a in f.level("area") if a.place_type == room_type and a.parent not in ids
-                 and any(_box_gap(a, r) <= ADJACENT for r in rooms)]
-        return rooms + extra
-    areas = [n for n in f.level("area") if n.place_type == room_type]
-    if areas:
-        return areas
-    scored = f.places_of_type(room_type)
+    """The places of ``place_indices`` as nodes; else the best-scoring room or area for the type."""
+    P = engine.places()
+    rooms, areas = place_indices(engine, room_type)
+    if len(rooms) or len(areas):
+        return [P.rooms[k] for k in rooms] + [P.areas[k] for k in areas]
+    scored = engine.forest.places_of_type(room_type)
     return [scored[0][0]] if scored and scored[0][1] >= 1.0 else []
 
 
@@ -92,8 +105,11 @@ def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
             nodes = places_for_type(engine, p.room_type)
         if not nodes:
             return Draft(f"I have not seen a {p.room_type}.", [], [], 0.1)
-        title = f"I know {len(nodes)} {p.room_type}s." if len(nodes) > 1 else ""
-        return _place_answer(engine, nodes, title, timer)
+        rooms = [n for n in nodes if n.level == "room"]
+        title = f"I know {len(rooms)} {p.room_type}s." if len(rooms) > 1 else ""
+        if len(nodes) > max_results:
+            title += f" The first {max_results}:"
+        return _place_answer(engine, nodes[:max_results], title.strip(), timer)
     if p.subkind == "place" and p.room_anchor:
         anchors = anchor_ids(engine, p.room_anchor, None, timer)
         rooms: list[Node] = []

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from robomem.memory import lexicon
 from robomem.query.parse import Parsed
 
 if TYPE_CHECKING:
@@ -21,7 +22,10 @@ if TYPE_CHECKING:
 
 ROOM_MATCH, AREA_MATCH, ROOM_PARTIAL, ROOM_MISS = 0.5, 0.4, 0.2, -0.5
 REL_ON, REL_OFF = 0.4, -0.2
-MAX_ANCHORS = 20
+MAX_ANCHORS = 20  # anchors listed/used by explanation, time and counting answers
+DENSE_ANCHORS = 64
+TOP_KEEP = 256  # candidates kept in order after re-ranking
+NEAREST_ANCHORS = 4
 
 
 def footprint_gap(a_min, a_max, b_min, b_max) -> float:
@@ -34,14 +38,25 @@ def footprint_gap(a_min, a_max, b_min, b_max) -> float:
 def relation_scores(engine: Engine, rows: np.ndarray, anchors: np.ndarray, relation: str
                     ) -> tuple[np.ndarray, np.ndarray]:
     """For each candidate row: the bonus for standing in ``relation`` to its best anchor, and that anchor
-    row (-1 when there is none). Vectorised over candidates x anchors."""
+    row (-1 when there is none). Each candidate is compared with every anchor, or, when there are many
+    anchors, with its ``NEAREST_ANCHORS`` nearest by centre (k-d tree)."""
     c = engine.catalog
+    if not len(anchors) or not len(rows):
+        return np.full(len(rows), REL_OFF), np.full(len(rows), -1)
+    if len(anchors) <= DENSE_ANCHORS:
+        A = np.broadcast_to(anchors, (len(rows), len(anchors)))
+    else:
+        from scipy.spatial import cKDTree
+
+        k = min(NEAREST_ANCHORS, len(anchors))
+        _, nn = cKDTree(c.centroid[anchors][:, :2]).query(c.centroid[rows][:, :2], k=k)
+        A = anchors[nn.reshape(len(rows), k)]
     lo, hi = c.bmin[rows][:, None, :], c.bmax[rows][:, None, :]
-    alo, ahi = c.bmin[anchors][None], c.bmax[anchors][None]
+    alo, ahi = c.bmin[A], c.bmax[A]
     d = np.maximum(0.0, np.maximum(alo[..., :2] - hi[..., :2], lo[..., :2] - ahi[..., :2]))
     gap = np.hypot(d[..., 0], d[..., 1])
     r = engine.qcfg.near_radius
-    cz, az = c.centroid[rows][:, None, 2], c.centroid[anchors][None, :, 2]
+    cz, az = c.centroid[rows][:, None, 2], c.centroid[A][..., 2]
     soft = REL_OFF + 0.3 * np.exp(-gap / r)
     if relation in ("on", "above"):
         s = np.where((gap <= 0.05) & (cz >= az), REL_ON, soft)
@@ -53,20 +68,21 @@ def relation_scores(engine: Engine, rows: np.ndarray, anchors: np.ndarray, relat
         s = np.where(inside, REL_ON, soft)
     else:  # near
         s = 0.6 * np.exp(-gap / (r / 2)) - 0.2
-    s = np.where(rows[:, None] == anchors[None, :], -np.inf, s)
-    best = np.argmax(s, axis=1) if len(anchors) else np.zeros(len(rows), int)
-    bonus = s[np.arange(len(rows)), best] if len(anchors) else np.full(len(rows), REL_OFF)
+    s = np.where(rows[:, None] == A, -np.inf, s)
+    best = np.argmax(s, axis=1)
+    bonus = s[np.arange(len(rows)), best]
     ok = np.isfinite(bonus)
-    return np.where(ok, bonus, REL_OFF), np.where(ok, anchors[best] if len(anchors) else -1, -1)
+    return np.where(ok, bonus, REL_OFF), np.where(ok, A[np.arange(len(rows)), best], -1)
 
 
 def room_scores(engine: Engine, rows: np.ndarray, room_type: str) -> np.ndarray:
     """+0.5 in a room of that type, +0.4 in an area of that type, +0.2 in a room with some of its cues,
     -0.5 elsewhere."""
     P = engine.places()
-    r_match = np.array([n.place_type == room_type for n in P.rooms] + [False])
-    r_part = np.array([n.type_scores.get(room_type, 0.0) >= 1.0 for n in P.rooms] + [False])
-    a_match = np.array([n.place_type == room_type for n in P.areas] + [False])
+    t = lexicon.ROOM_TYPES.index(room_type)
+    r_match = np.append(P.room_type == t, False)
+    r_part = np.append(P.room_scores[:, t] >= 1.0, False)
+    a_match = np.append(P.area_type == t, False)
     ri, ai = P.room_idx[rows], P.area_idx[rows]  # -1 indexes the trailing False
     return np.where(r_match[ri], ROOM_MATCH, np.where(a_match[ai], AREA_MATCH,
                                                       np.where(r_part[ri], ROOM_PARTIAL, ROOM_MISS)))
@@ -78,28 +94,34 @@ def anchor_rows(engine: Engine, phrase: str, colour: str | None, timer: Timer) -
     rows, scores, cat, _ = engine.resolve(phrase, colour, timer)
     if not len(rows):
         return rows
-    top = scores[0]
+    top = float(scores.max())
     if cat is None:
         if top < engine.qcfg.min_score:
             return rows[:0]
-        rows = rows[scores >= top - 0.05]
+        keep = scores >= top - 0.05
     elif colour:
-        rows = rows[scores >= top - 0.01]
-    return rows[:MAX_ANCHORS]
+        keep = scores >= top - 0.01
+    else:
+        keep = np.ones(len(rows), bool)
+    rows, scores = rows[keep], scores[keep]
+    return rows[np.lexsort((engine.catalog.ids[rows], -scores))]
 
 
-def anchor_ids(engine: Engine, phrase: str, colour: str | None, timer: Timer) -> list[int]:
-    return engine.ids(anchor_rows(engine, phrase, colour, timer))
+def anchor_ids(engine: Engine, phrase: str, colour: str | None, timer: Timer, limit: int = MAX_ANCHORS) -> list[int]:
+    """Up to ``limit`` anchor object ids, best first."""
+    return engine.ids(anchor_rows(engine, phrase, colour, timer)[:limit])
 
 
-def rank(engine: Engine, p: Parsed, timer: Timer) -> tuple[np.ndarray, np.ndarray, str | None, dict[int, int]]:
-    """Scored candidates for a navigation-style object phrase: rows and scores (best first), the named
-    category, and object id -> the anchor object it was related to."""
+def rank(engine: Engine, p: Parsed, timer: Timer, keep: int = TOP_KEEP
+         ) -> tuple[np.ndarray, np.ndarray, str | None, dict[int, int], int]:
+    """Scored candidates for a navigation-style object phrase: the best ``keep`` rows and their scores
+    (best first), the named category, object id -> the anchor it was related to, and how many candidates
+    tie with the best."""
     phrase = p.target or p.norm
     rows, s, cat, q = engine.resolve(phrase, p.colour, timer, query_text=p.norm)
     related: dict[int, int] = {}
     if not len(rows):
-        return rows, s, cat, related
+        return rows, s, cat, related, 0
     anchors = anchor_rows(engine, p.anchor, p.anchor_colour, timer) if p.anchor else None
     room_anchors = anchor_rows(engine, p.room_anchor, None, timer) if p.room_anchor else None
     with timer.stage("rerank"):
@@ -109,26 +131,30 @@ def rank(engine: Engine, p: Parsed, timer: Timer) -> tuple[np.ndarray, np.ndarra
         if room_anchors is not None:
             want = set(P.room_idx[room_anchors].tolist()) - {-1}
             s = s + np.where(np.isin(P.room_idx[rows], list(want)), ROOM_MATCH, ROOM_MISS)
+        arow = None
         if anchors is not None:
             if len(anchors):
                 bonus, arow = relation_scores(engine, rows, anchors, p.relation or "near")
                 s = s + bonus
-                ids = engine.catalog.ids
-                related = {int(ids[r]): int(ids[a]) for r, a in zip(rows, arow) if a >= 0}
             else:
                 s = s + REL_OFF
         if cat is None and engine.qcfg.forest_weight and len(P.areas):
             ai = P.area_idx[rows]
-            sim = np.append(P.area_emb @ np.asarray(q, np.float32), 0.0)
-            s = s + engine.qcfg.forest_weight * sim[ai]
-        order = np.lexsort((engine.catalog.ids[rows], -s))
-    return rows[order], s[order], cat, related
+            uniq, inv = np.unique(ai, return_inverse=True)  # only the candidates' areas
+            sim = np.where(uniq >= 0, P.area_emb[np.maximum(uniq, 0)] @ np.asarray(q, np.float32), 0.0)
+            s = s + engine.qcfg.forest_weight * sim[inv]
+        order = engine.best(rows, s, keep)
+        tied = int(np.sum(np.abs(s - s[order[0]]) < 1e-6))
+        if arow is not None:
+            ids = engine.catalog.ids
+            related = {int(ids[rows[k]]): int(ids[arow[k]]) for k in order if arow[k] >= 0}
+    return rows[order], s[order], cat, related, tied
 
 
 def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
     from robomem.query.engine import Draft
 
-    rows, scores, cat, related = rank(engine, p, timer)
+    rows, scores, cat, related, tied = rank(engine, p, timer)
     phrase = p.target or p.norm
     named = engine.catalog.names_category(phrase) if cat is None else cat
     if not len(rows) or (cat is None and scores[0] < engine.qcfg.min_score):
@@ -136,7 +162,6 @@ def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
     ids = engine.ids(rows[:max_results])
     targets = [engine.target(oid, float(sc), timer) for oid, sc in zip(ids, scores[:max_results])]
     best, best_score = ids[0], float(scores[0])
-    tied = int(np.sum(np.abs(scores - best_score) < 1e-6))
     conf = min(1.0, best_score - 0.1) / tied if cat is not None else best_score
     g = targets[0].goal_pose
     rel = ""
