@@ -45,7 +45,8 @@ class FreeOccupancy:
 
 
 class SyntheticMemory:
-    """MemoryView over ``n`` synthetic objects (deterministic for a seed)."""
+    """MemoryView over ``n`` synthetic objects (deterministic for a seed), stored as columns; records and
+    sightings are made when asked for, as a database-backed memory would."""
 
     def __init__(self, n: int, encoder, seed: int = 0, room: float = 5.0, per_room: int = 30,
                  adjectives: bool = True, config: RobomemConfig | None = None):
@@ -59,42 +60,50 @@ class SyntheticMemory:
         types = list(ROOMS)
         room_type = rng.integers(len(types), size=n_rooms)
         self.room_types = [types[k] for k in room_type]
-        self._objects: dict[int, ObjectRecord] = {}
-        self._sightings: dict[int, Sighting] = {}
-        pose = np.eye(4)
-        for i in range(n):
-            r = i // per_room
-            ox, oy = (r % side) * room, (r // side) * room
-            cats = ROOMS[types[room_type[r]]]
-            label = cats[int(rng.integers(len(cats)))]
-            half = rng.uniform(0.3, 1.0, 3) if label in BIG else rng.uniform(0.04, 0.2, 3)
-            c = np.array([ox + rng.uniform(0.3 + half[0], room - 0.3 - half[0]),
-                          oy + rng.uniform(0.3 + half[1], room - 0.3 - half[1]), rng.uniform(0.2, 1.2)])
-            words = [COLOURS[int(rng.integers(len(COLOURS)))]]
-            if adjectives and rng.random() < 0.5:
-                words.insert(0, ADJECTIVES[int(rng.integers(len(ADJECTIVES)))])
-            t = float(i) * 0.1
-            self._objects[i] = ObjectRecord(id=i, label=label, caption=" ".join([*words, label]), centroid=c,
-                                            bbox_min=c - half, bbox_max=c + half, n_sightings=1, first_seen=t,
-                                            last_seen=t)
-            self._sightings[i] = Sighting(i, t, i, c, pose)
+        r = np.arange(n) // per_room
+        origin = np.stack([(r % side) * room, (r // side) * room], axis=1)
+        self.labels = sorted({c for cs in ROOMS.values() for c in cs})
+        lab = np.empty(n, np.int32)
+        for k, t in enumerate(types):
+            sel = room_type[r] == k
+            cats = [self.labels.index(c) for c in ROOMS[t]]
+            lab[sel] = np.array(cats)[rng.integers(len(cats), size=int(sel.sum()))]
+        big = np.array([c in BIG for c in self.labels])[lab]
+        half = np.where(big[:, None], rng.uniform(0.3, 1.0, (n, 3)), rng.uniform(0.04, 0.2, (n, 3)))
+        lo, hi = 0.3 + half[:, :2], room - 0.3 - half[:, :2]
+        xy = origin + lo + rng.random((n, 2)) * np.maximum(hi - lo, 0.0)
+        self.centroid = np.column_stack([xy, rng.uniform(0.2, 1.2, n)])
+        self.half = half
+        self.label = lab
+        colour = rng.integers(len(COLOURS), size=n)
+        adj = np.where(rng.random(n) < (0.5 if adjectives else 0.0), rng.integers(len(ADJECTIVES), size=n), -1)
+        self.captions = [" ".join(([ADJECTIVES[a]] if a >= 0 else []) + [COLOURS[c], self.labels[lb]])
+                         for a, c, lb in zip(adj.tolist(), colour.tolist(), lab.tolist())]
         self.times = np.arange(n, dtype=np.float64) * 0.1
-
-    def objects(self) -> list[ObjectRecord]:
-        return list(self._objects.values())
+        self._pose = np.eye(4)
 
     def get_object(self, object_id: int) -> ObjectRecord:
-        return self._objects[int(object_id)]
+        i = int(object_id)
+        c = self.centroid[i]
+        t = float(self.times[i])
+        return ObjectRecord(id=i, label=self.labels[self.label[i]], caption=self.captions[i], centroid=c,
+                            bbox_min=c - self.half[i], bbox_max=c + self.half[i], n_sightings=1, first_seen=t,
+                            last_seen=t)
+
+    def objects(self) -> list[ObjectRecord]:
+        return [self.get_object(i) for i in range(len(self.times))]
+
+    def _sighting(self, i: int) -> Sighting:
+        return Sighting(i, float(self.times[i]), i, self.centroid[i], self._pose)
 
     def sightings(self, object_id: int | None = None, t_min: float | None = None,
                   t_max: float | None = None) -> list[Sighting]:
+        lo = 0 if t_min is None else max(0, math.ceil(t_min / 0.1 - 1e-9))
+        hi = len(self.times) - 1 if t_max is None else min(len(self.times) - 1, math.floor(t_max / 0.1 + 1e-9))
         if object_id is not None:
-            s = self._sightings.get(int(object_id))
-            ok = s is not None and (t_min is None or s.t >= t_min) and (t_max is None or s.t <= t_max)
-            return [s] if ok else []
-        lo = 0 if t_min is None else max(0, math.ceil(t_min / 0.1))
-        hi = len(self.times) - 1 if t_max is None else min(len(self.times) - 1, int(t_max / 0.1))
-        return [self._sightings[i] for i in range(lo, hi + 1)]
+            i = int(object_id)
+            return [self._sighting(i)] if lo <= i <= hi else []
+        return [self._sighting(i) for i in range(lo, hi + 1)]
 
     def trajectory(self) -> tuple[np.ndarray, np.ndarray]:
         return self.times[-1:].copy(), np.eye(4)[None]

@@ -61,9 +61,9 @@ def test_scannet_forest_structure_and_place_types(forest, mem):
     assert bath.summary.startswith("bathroom") and "toilet" in bath.summary and "sink" in bath.summary
     for n in forest.nodes.values():  # every node's box holds its objects; time span covers theirs
         leaves = forest.leaves_under(n.id)
-        lo = np.min([forest.leaf(i).bbox_min for i in leaves], axis=0)
-        assert np.allclose(n.bbox_min, lo)
-        assert n.t_min == min(forest.leaf(i).first_seen for i in leaves)
+        _, bmin, _, t_min, _ = forest.geometry(n.id)
+        assert np.allclose(bmin, np.min([forest.leaf(i).bbox_min for i in leaves], axis=0))
+        assert t_min == min(forest.leaf(i).first_seen for i in leaves)
         if n.level in forest.config.embed_levels:
             assert n.embedding is not None and abs(np.linalg.norm(n.embedding) - 1) < 1e-4
     site = forest.nodes["site"]

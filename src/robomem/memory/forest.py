@@ -30,9 +30,10 @@ import json
 import logging
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,11 +52,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LEVELS = ("object", "group", "area", "room", "site")
+_ZERO3 = np.zeros(3)
+_ZERO3.flags.writeable = False
+_EMPTY: Mapping = MappingProxyType({})
 ROOT = "site"
 FORMAT_VERSION = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Leaf:
     """What the forest keeps of a memory object (no point cloud)."""
 
@@ -97,15 +101,16 @@ class Node:
     level: str
     parent: str | None = None
     children: list[str] = field(default_factory=list)
-    centroid: np.ndarray = field(default_factory=lambda: np.zeros(3))
-    bbox_min: np.ndarray = field(default_factory=lambda: np.zeros(3))
-    bbox_max: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    # shared read-only defaults (leaves never fill these: their data is the Leaf; places get new objects)
+    centroid: np.ndarray = field(default_factory=lambda: _ZERO3)
+    bbox_min: np.ndarray = field(default_factory=lambda: _ZERO3)
+    bbox_max: np.ndarray = field(default_factory=lambda: _ZERO3)
     t_min: float = math.inf
     t_max: float = -math.inf
     n_objects: int = 0
-    items: dict[str, list[float]] = field(default_factory=dict)  # display name -> [count, largest footprint]
-    labels: dict[str, int] = field(default_factory=dict)  # canonical label -> count
-    type_scores: dict[str, float] = field(default_factory=dict)
+    items: Mapping[str, list[float]] = field(default_factory=lambda: _EMPTY)  # name -> [count, max footprint]
+    labels: Mapping[str, int] = field(default_factory=lambda: _EMPTY)  # canonical label -> count
+    type_scores: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
     place_type: str | None = None
     summary: str = ""
     embedding: np.ndarray | None = None
@@ -230,6 +235,23 @@ class Forest:
                 out[i] = n.id
         return out
 
+    def geometry(self, node_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+        """(centroid, bbox_min, bbox_max, t_min, t_max) of any node (leaves read their Leaf)."""
+        n = self.nodes[node_id]
+        if n.level == "object":
+            lf = self._leaves[int(node_id.split(":")[1])]
+            return np.array(lf.centroid), np.array(lf.bbox_min), np.array(lf.bbox_max), lf.first_seen, lf.last_seen
+        return n.centroid, n.bbox_min, n.bbox_max, n.t_min, n.t_max
+
+    def node_dict(self, node_id: str) -> dict[str, Any]:
+        """A node as JSON-ready data (leaves with their object's geometry)."""
+        d = self.nodes[node_id].to_dict()
+        if d["level"] == "object":
+            c, lo, hi, t0, t1 = self.geometry(node_id)
+            d.update(centroid=[round(float(x), 4) for x in c], bbox_min=[round(float(x), 4) for x in lo],
+                     bbox_max=[round(float(x), 4) for x in hi], t_span=[_finite(t0), _finite(t1)], n_objects=1)
+        return d
+
     def path_to_root(self, node_id: str) -> list[str]:
         out = []
         n = self.nodes.get(node_id)
@@ -342,8 +364,7 @@ class Forest:
         self._room_of[leaf.id] = room
         self._members.setdefault(room, set()).add(leaf.id)
         self._touch(touched, room, self._tile(leaf))
-        self.nodes[leaf_key(leaf.id)] = Node(leaf_key(leaf.id), "object")
-        self._dirty.add(leaf_key(leaf.id))
+        self.nodes[leaf_key(leaf.id)] = Node(leaf_key(leaf.id), "object", summary=leaf.name)
 
     @staticmethod
     def _touch(touched: dict[str, set[str] | None], room: str, tile: str) -> None:
@@ -485,13 +506,12 @@ class Forest:
         Returns how many nodes were refreshed."""
         if not self._dirty:
             return 0
-        dirty = [self.nodes[i] for i in self._dirty if i in self.nodes]
+        dirty = [self.nodes[i] for i in self._dirty if i in self.nodes and self.nodes[i].level != "object"]
         dirty.sort(key=lambda n: LEVELS.index(n.level))
         for n in dirty:
             self._aggregate(n)
-        facts = [self._facts(n) for n in dirty if n.level != "object"]
-        for n, f in zip([n for n in dirty if n.level != "object"], facts, strict=True):
-            n.summary = self.generator.summarize(f)
+        for n in dirty:
+            n.summary = self.generator.summarize(self._facts(n))
         embed = [n for n in dirty if n.level in self.config.embed_levels]
         if embed and self.encoder is not None:
             vecs = self.encoder.encode([n.summary for n in embed])
@@ -505,32 +525,38 @@ class Forest:
 
     def _aggregate(self, n: Node) -> None:
         if n.level == "object":
-            lf = self._leaves[int(n.id.split(":")[1])]
-            n.centroid, n.bbox_min, n.bbox_max = np.array(lf.centroid), np.array(lf.bbox_min), np.array(lf.bbox_max)
-            n.t_min, n.t_max, n.n_objects = lf.first_seen, lf.last_seen, 1
-            n.items = {lf.name: [1, lf.footprint]}
-            n.labels = {lexicon.canonical(lf.label): 1}
-            n.summary = lf.name
-            return
-        kids = [self.nodes[c] for c in n.children]
-        if not kids:
+            return  # a leaf's data is its Leaf
+        if not n.children:
             n.n_objects, n.items, n.labels = 0, {}, {}
             return
-        w = np.array([k.n_objects for k in kids], dtype=np.float64)
-        n.n_objects = int(w.sum())
-        n.centroid = (np.stack([k.centroid for k in kids]) * w[:, None]).sum(0) / max(w.sum(), 1)
-        n.bbox_min = np.min([k.bbox_min for k in kids], axis=0)
-        n.bbox_max = np.max([k.bbox_max for k in kids], axis=0)
-        n.t_min = min(k.t_min for k in kids)
-        n.t_max = max(k.t_max for k in kids)
+        if n.level == "group":  # children are leaves
+            leaves = [self._leaves[int(c.split(":")[1])] for c in n.children]
+            cen = np.array([lf.centroid for lf in leaves])
+            n.n_objects = len(leaves)
+            n.centroid = cen.mean(0)
+            n.bbox_min = np.min([lf.bbox_min for lf in leaves], axis=0)
+            n.bbox_max = np.max([lf.bbox_max for lf in leaves], axis=0)
+            n.t_min = min(lf.first_seen for lf in leaves)
+            n.t_max = max(lf.last_seen for lf in leaves)
+            parts = [({lf.name: (1, lf.footprint)}, {lexicon.canonical(lf.label): 1}) for lf in leaves]
+        else:
+            kids = [self.nodes[c] for c in n.children]
+            w = np.array([k.n_objects for k in kids], dtype=np.float64)
+            n.n_objects = int(w.sum())
+            n.centroid = (np.stack([k.centroid for k in kids]) * w[:, None]).sum(0) / max(w.sum(), 1)
+            n.bbox_min = np.min([k.bbox_min for k in kids], axis=0)
+            n.bbox_max = np.max([k.bbox_max for k in kids], axis=0)
+            n.t_min = min(k.t_min for k in kids)
+            n.t_max = max(k.t_max for k in kids)
+            parts = [(k.items, k.labels) for k in kids]
         items: dict[str, list[float]] = {}
         labels: dict[str, int] = {}
-        for k in kids:
-            for name, (c, fp) in k.items.items():
+        for kitems, klabels in parts:
+            for name, (c, fp) in kitems.items():
                 it = items.setdefault(name, [0, 0.0])
                 it[0] += c
                 it[1] = max(it[1], fp)
-            for lab, c in k.labels.items():
+            for lab, c in klabels.items():
                 labels[lab] = labels.get(lab, 0) + c
         n.items, n.labels = items, labels
         if n.level in ("area", "room"):
@@ -584,7 +610,7 @@ class Forest:
         self.refresh()
         return {"format": "robomem-forest", "version": FORMAT_VERSION, "config": _config_dict(self.config),
                 "leaves": [_leaf_dict(lf) for lf in (self._leaves[i] for i in sorted(self._leaves))],
-                "nodes": [self.nodes[i].to_dict() for i in sorted(self.nodes, key=_sort_key)]}
+                "nodes": [self.node_dict(i) for i in sorted(self.nodes, key=_sort_key)]}
 
     def export_json(self, path: str | Path) -> Path:
         """The forest as readable JSON (for visualisation and debugging)."""
@@ -598,9 +624,10 @@ class Forest:
         g = nx.DiGraph()
         for i in sorted(self.nodes, key=_sort_key):
             n = self.nodes[i]
+            c = self.geometry(i)[0]
             g.add_node(i, level=n.level, summary=n.summary, place_type=n.place_type or "",
-                       x=float(n.centroid[0]), y=float(n.centroid[1]), z=float(n.centroid[2]),
-                       n_objects=int(n.n_objects))
+                       x=float(c[0]), y=float(c[1]), z=float(c[2]),
+                       n_objects=int(max(n.n_objects, n.level == "object")))
         for i, n in self.nodes.items():
             for c in n.children:
                 g.add_edge(i, c)
@@ -625,8 +652,9 @@ class Forest:
                  "leaves": [_leaf_dict(self._leaves[i]) for i in sorted(self._leaves)],
                  "room_of": {str(k): v for k, v in sorted(self._room_of.items())},
                  "tiled": self._tiled, "dirty": sorted(self._dirty),
-                 "nodes": [{**n.to_dict(), "items": n.items, "labels": n.labels, "type_scores": n.type_scores,
-                            "t_span": [n.t_min, n.t_max]} for n in self.nodes.values()]}
+                 "nodes": [{**n.to_dict(), "items": dict(n.items), "labels": dict(n.labels),
+                            "type_scores": dict(n.type_scores), "t_span": [n.t_min, n.t_max]}
+                           for n in self.nodes.values()]}
         emb_ids = [n.id for n in self.nodes.values() if n.embedding is not None]
         arrays: dict[str, np.ndarray] = {
             "state": np.frombuffer(json.dumps(state).encode(), dtype=np.uint8),

@@ -51,7 +51,6 @@ class Catalog:
         cfg = index or IndexConfig()
         self.encoder = encoder
         self.index = VectorIndex(encoder.dim, kind=cfg.kind, device=cfg.device, flat_max=cfg.flat_max)
-        self.objects: dict[int, ObjectRecord] = {}
         self.version = 0  # bumped on every change
         # rows
         self._row: dict[int, int] = {}
@@ -62,7 +61,10 @@ class Catalog:
         self.text_code = np.zeros(0, np.int32)
         self.label_code = np.zeros(0, np.int32)
         self.colour_code = np.zeros(0, np.int16)
+        self.raw_label = np.zeros(0, np.int32)
         self.alive = np.zeros(0, bool)
+        self.raw_labels: list[str] = []
+        self._raw_code: dict[str, int] = {}
         self._n = 0
         # texts, labels, phrases
         self.texts: list[str] = []
@@ -77,7 +79,25 @@ class Catalog:
         self._arr: dict[tuple[str, int], np.ndarray] = {}  # ("t"|"l", code) -> sorted rows, cached
 
     def __len__(self) -> int:
-        return len(self.objects)
+        return len(self._row)
+
+    def __contains__(self, object_id: int) -> bool:
+        return int(object_id) in self._row
+
+    @property
+    def object_ids(self) -> list[int]:
+        return list(self._row)
+
+    def name(self, object_id: int) -> str:
+        """The name the object is known by ("red mug")."""
+        return self.texts[self.text_code[self._row[int(object_id)]]]
+
+    def label(self, object_id: int) -> str:
+        return self.raw_labels[self.raw_label[self._row[int(object_id)]]]
+
+    def colour(self, object_id: int) -> str | None:
+        c = int(self.colour_code[self._row[int(object_id)]])
+        return COLOURS[c] if c >= 0 else None
 
     # ------------------------------------------------------------------ sync
     def sync(self, objects: Iterable[ObjectRecord]) -> tuple[int, int]:
@@ -87,13 +107,12 @@ class Catalog:
         for o in objects:
             oid = int(o.id)
             seen.add(oid)
-            old = self.objects.get(oid)
-            if old is not None and _same(old, o):
-                self.objects[oid] = o
+            row = self._row.get(oid)
+            if row is not None and self._same(row, o):
                 continue
             self._put(o)
             changed += 1
-        gone = [i for i in self.objects if i not in seen]
+        gone = [i for i in self._row if i not in seen]
         for i in gone:
             self._drop(i)
         self._flush()
@@ -101,13 +120,20 @@ class Catalog:
             self.version += 1
         return changed, len(gone)
 
+    def _same(self, row: int, o: ObjectRecord) -> bool:
+        """Whether row already holds what ``o`` says (name, label, centre and box)."""
+        return (self.texts[self.text_code[row]] == object_name(o) and self.raw_labels[self.raw_label[row]] == o.label
+                and np.array_equal(self.centroid[row], np.asarray(o.centroid, np.float32))
+                and np.array_equal(self.bmin[row], np.asarray(o.bbox_min, np.float32))
+                and np.array_equal(self.bmax[row], np.asarray(o.bbox_max, np.float32)))
+
     def _grow(self, n: int) -> None:
         cap = len(self.ids)
         if n <= cap:
             return
         new = max(n, 2 * cap, 64)
         for name, shape, dt in (("ids", (), np.int64), ("centroid", (3,), np.float32), ("bmin", (3,), np.float32),
-                                ("bmax", (3,), np.float32), ("text_code", (), np.int32),
+                                ("bmax", (3,), np.float32), ("text_code", (), np.int32), ("raw_label", (), np.int32),
                                 ("label_code", (), np.int32), ("colour_code", (), np.int16), ("alive", (), bool)):
             arr = np.zeros((new, *shape), dtype=dt)
             arr[:cap] = getattr(self, name)
@@ -123,8 +149,12 @@ class Catalog:
             self._row[oid] = row
         else:
             self._forget(row)
-        self.objects[oid] = o
         name = object_name(o)
+        raw = self._raw_code.get(o.label)
+        if raw is None:
+            raw = self._raw_code[o.label] = len(self.raw_labels)
+            self.raw_labels.append(o.label)
+        self.raw_label[row] = raw
         tc = self._text(name, o.label)
         lc = self._label(lexicon.canonical(o.label))
         colour = lexicon.colour_of(o.caption or "")
@@ -149,7 +179,6 @@ class Catalog:
 
     def _drop(self, oid: int) -> None:
         row = self._row.pop(oid)
-        self.objects.pop(oid)
         self.alive[row] = False
         self._forget(row)
 
@@ -269,10 +298,3 @@ class Catalog:
         uniq, inv = np.unique(codes, return_inverse=True)
         sims = np.array([float(self._vec_cache[self.texts[c]] @ q) for c in uniq], np.float32)
         return sims[inv] if len(uniq) else np.zeros(0, np.float32)
-
-
-def _same(a: ObjectRecord, b: ObjectRecord) -> bool:
-    return (a.label == b.label and (a.caption or "") == (b.caption or "")
-            and np.array_equal(np.asarray(a.centroid), np.asarray(b.centroid))
-            and np.array_equal(np.asarray(a.bbox_min), np.asarray(b.bbox_min))
-            and np.array_equal(np.asarray(a.bbox_max), np.asarray(b.bbox_max)))

@@ -49,7 +49,7 @@ def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
     phrase = p.target or p.norm
     name, ids, exact = _category_ids(engine, phrase, timer)
     if p.colour:
-        ids = [i for i in ids if lexicon.colour_of(engine.obj(i).caption or "") == p.colour]
+        ids = [i for i in ids if engine.catalog.colour(i) == p.colour]
         name = f"{p.colour} {name}" if p.colour not in name else name
     scope, nodes = "", []
     with timer.stage("scope"):
@@ -78,10 +78,10 @@ def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
             anchors = anchor_ids(engine, p.anchor, p.anchor_colour, timer)
             keep = []
             for i in ids:
-                o = engine.obj(i)
+                _, lo, hi = engine.box(i)
                 for a in anchors:
-                    ao = engine.obj(a)
-                    gap = footprint_gap(o.bbox_min, o.bbox_max, ao.bbox_min, ao.bbox_max)
+                    _, alo, ahi = engine.box(a)
+                    gap = footprint_gap(lo, hi, alo, ahi)
                     if a != i and gap <= engine.qcfg.near_radius:
                         keep.append(i)
                         break

@@ -141,7 +141,7 @@ class Engine:
             self._maybe_refresh()
         with timer.stage("parse"):
             p = parse(text, kind, self._is_name)
-        if not self.catalog.objects:
+        if not len(self.catalog):
             draft = Draft("My memory is empty: I have not seen any object yet.", confidence=0.0)
         else:
             from robomem.query import counting, explanation, navigation, timeline
@@ -188,11 +188,17 @@ class Engine:
             return self.encoder.encode([text])[0]
 
     def obj(self, object_id: int) -> ObjectRecord:
-        return self.catalog.objects[int(object_id)]
+        """The memory's record of an object (read on demand: the engine keeps only columns)."""
+        return self.memory.get_object(int(object_id))
 
     def name(self, object_id: int) -> str:
-        o = self.obj(object_id)
-        return o.caption or o.label
+        return self.catalog.name(object_id)
+
+    def box(self, object_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(centroid, bbox_min, bbox_max) of an object, float64, from the catalog's columns."""
+        r = self.catalog.row(object_id)
+        c = self.catalog
+        return c.centroid[r].astype(np.float64), c.bmin[r].astype(np.float64), c.bmax[r].astype(np.float64)
 
     def room(self, object_id: int) -> Node | None:
         return self.forest.place_of(object_id, "room")
@@ -220,18 +226,19 @@ class Engine:
         occ = getattr(self.memory, "occupancy", None)
         if occ is None:
             return None
-        o = self.obj(object_id)
-        ext = np.asarray(o.bbox_max, float)[:2] - np.asarray(o.bbox_min, float)[:2]
+        c, lo, hi = self.box(object_id)
+        ext = (hi - lo)[:2]
         standoff = 0.5 * float(max(min(ext[0], ext[1]), 0.0)) + self.qcfg.standoff
-        target = np.asarray(o.centroid if position is None else position, dtype=np.float64)
+        target = c if position is None else np.asarray(position, dtype=np.float64)
         return occ.goal_pose(target, standoff)
 
     def target(self, object_id: int, score: float, timer: Timer, position: np.ndarray | None = None) -> Target:
         with timer.stage("goal"):
             g = self.goal(object_id, position)
-        o = self.obj(object_id)
-        pos = np.asarray(o.centroid if position is None else position, dtype=np.float64)
-        return Target(object_id=int(o.id), label=o.label, position=pos, goal_pose=g, score=float(score))
+        c, _, _ = self.box(object_id)
+        pos = c if position is None else np.asarray(position, dtype=np.float64)
+        return Target(object_id=int(object_id), label=self.catalog.label(object_id), position=pos, goal_pose=g,
+                      score=float(score))
 
     def clock(self, t: float) -> str:
         """Memory time -> wall-clock 'HH:MM:SS' (query.clock_origin is the clock at t = 0)."""
@@ -349,10 +356,10 @@ class Places:
         room_idx = np.full(n, -1, np.int32)
         area_idx = np.full(n, -1, np.int32)
         for oid, rid in f.assignments("room").items():
-            if oid in cat.objects:
+            if oid in cat:
                 room_idx[cat.row(oid)] = rpos.get(rid, -1)
         for oid, aid in f.assignments("area").items():
-            if oid in cat.objects:
+            if oid in cat:
                 area_idx[cat.row(oid)] = apos.get(aid, -1)
         emb = np.zeros((len(areas), engine.encoder.dim), np.float32)
         for k, a in enumerate(areas):

@@ -161,23 +161,23 @@ def _around(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
     if not anchors:
         return Draft(f"I have not seen anything like '{p.anchor}'.", [], [], 0.0)
     a = anchors[0]
-    ao = engine.obj(a)
+    ac, alo, ahi = engine.box(a)
     r = engine.qcfg.near_radius
     with timer.stage("retrieve"):
         near = []
         room = engine.room(a)
-        pool = engine.forest.leaves_under(room.id) if room is not None else list(engine.catalog.objects)
+        pool = engine.forest.leaves_under(room.id) if room is not None else engine.catalog.object_ids
         for i in pool:
             if i == a:
                 continue
-            o = engine.obj(i)
-            gap = footprint_gap(o.bbox_min, o.bbox_max, ao.bbox_min, ao.bbox_max)
+            c, lo, hi = engine.box(i)
+            gap = footprint_gap(lo, hi, alo, ahi)
             if p.relation in ("on", "above"):
-                ok = gap <= 0.05 and o.centroid[2] >= ao.centroid[2]
+                ok = gap <= 0.05 and c[2] >= ac[2]
             elif p.relation == "under":
-                ok = gap <= 0.05 and o.centroid[2] < ao.centroid[2]
+                ok = gap <= 0.05 and c[2] < ac[2]
             elif p.relation == "in":
-                ok = bool(((o.centroid >= ao.bbox_min - 0.05) & (o.centroid <= ao.bbox_max + 0.05)).all())
+                ok = bool(((c >= alo - 0.05) & (c <= ahi + 0.05)).all())
             else:
                 ok = gap <= r
             if ok:

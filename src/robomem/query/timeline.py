@@ -45,8 +45,8 @@ def _asked_time(engine: Engine, p: Parsed) -> float | None:
 def _room_at(engine: Engine, object_id: int, position: np.ndarray) -> str:
     """Where a sighting was: the object's room while it has not moved (within 0.5 m), else the room the
     position falls in."""
-    o = engine.obj(object_id)
-    if np.linalg.norm(np.asarray(o.centroid, float)[:2] - position[:2]) <= 0.5:
+    c, _, _ = engine.box(object_id)
+    if np.linalg.norm(c[:2] - position[:2]) <= 0.5:
         return " " + engine.where_text(object_id)
     rm = engine.forest.roommap
     if rm is None:
@@ -69,10 +69,9 @@ def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
         sightings = sorted((s for i in ids for s in engine.memory.sightings(object_id=i)),
                            key=lambda s: (s.t, s.object_id))
     if not sightings:
-        o = engine.obj(ids[0])
         return Draft(f"I know the {engine.name(ids[0])} (object {ids[0]}) but have no sighting of it with a time.",
                      [engine.target(ids[0], 1.0, timer)], engine.object_evidence(ids[:1]), 0.2,
-                     [f"{o.label} without sightings"])
+                     [f"{engine.name(ids[0])} without sightings"])
     if p.subkind == "where_at":
         t = _asked_time(engine, p)
         if t is None:
@@ -120,7 +119,7 @@ def _window(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
         sightings = engine.memory.sightings(t_min=None if not math.isfinite(t0) else t0, t_max=t1)
     last: dict[int, float] = {}
     for s in sightings:
-        if s.object_id in engine.catalog.objects:
+        if s.object_id in engine.catalog:
             last[s.object_id] = max(last.get(s.object_id, -math.inf), s.t)
     order = sorted(last, key=lambda i: (-last[i], i))
     span = (f"between {engine.clock(max(t0, 0.0))} and {engine.clock(t1)} "
