@@ -15,7 +15,7 @@ import numpy as np
 from robomem.memory import lexicon
 from robomem.query.explanation import place_indices, places_for_type
 from robomem.query.generators import plural
-from robomem.query.navigation import anchor_ids, footprint_gap
+from robomem.query.navigation import anchor_rows, nearest_gaps
 from robomem.query.parse import Parsed
 
 if TYPE_CHECKING:
@@ -24,69 +24,61 @@ if TYPE_CHECKING:
 SAME_MEANING = 0.75
 
 
-def _category_ids(engine: Engine, phrase: str, timer: Timer) -> tuple[str, list[int], bool]:
-    """(name, ids, exact) of the objects a counted phrase names."""
+def _category_rows(engine: Engine, phrase: str, timer: Timer) -> tuple[str, np.ndarray, bool]:
+    """(name, rows, exact) of the objects a counted phrase names."""
     match = engine.catalog.name_match(phrase)
     if match is not None:
-        return match[0], sorted(engine.ids(match[1])), True
+        return match[0], match[1], True
     words = [w for w in lexicon.normalize(phrase).split() if lexicon.colour_of(w) is None]
     name = " ".join(words) or phrase
     q = engine.encode(name, timer)
     with timer.stage("retrieve"):
-        by_label = engine.catalog.by_label
-        labels = sorted(by_label)
+        labels = [lab for lab in engine.catalog.labels if engine.catalog.has_label(lab)]
         vecs = engine.encoder.encode(labels) if labels else []
-        ids = []
-        for lab, v in zip(labels, vecs):
-            if float(v @ q) >= SAME_MEANING:
-                ids += by_label[lab]
-    return name, sorted(ids), False
+        rows = [engine.catalog.label_rows(lab) for lab, v in zip(labels, vecs) if float(v @ q) >= SAME_MEANING]
+    return name, (np.concatenate(rows) if rows else np.zeros(0, np.int64)), False
 
 
 def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
     from robomem.query.engine import Draft
 
+    cat = engine.catalog
     phrase = p.target or p.norm
-    name, ids, exact = _category_ids(engine, phrase, timer)
+    name, rows, exact = _category_rows(engine, phrase, timer)
     if p.colour:
-        ids = [i for i in ids if engine.catalog.colour(i) == p.colour]
+        rows = rows[cat.colour_code[rows] == lexicon.COLOURS.index(p.colour)]
         name = f"{p.colour} {name}" if p.colour not in name else name
     scope, nodes = "", []
     with timer.stage("scope"):
+        P = engine.places()
         if p.room_type:
-            P = engine.places()
             rooms, areas = place_indices(engine, p.room_type)
             if not len(rooms) and not len(areas):
                 nodes = places_for_type(engine, p.room_type)  # the best-scoring place, if any
                 if not nodes:
                     return Draft(f"0 {plural(name)}: I have not seen a {p.room_type}.", [], [], 0.3)
-                inside = set(engine.forest.leaves_under(nodes[0].id))
-                ids = [i for i in ids if i in inside]
+                inside = cat.rows_of(engine.forest.leaves_under(nodes[0].id))
+                rows = rows[np.isin(rows, inside)]
             else:
-                rows = engine.catalog.rows_of(ids)
-                ok = np.isin(P.room_idx[rows], rooms) | np.isin(P.area_idx[rows], areas)
-                ids = [i for i, k in zip(ids, ok) if k]
+                rows = rows[np.isin(P.room_idx[rows], rooms) | np.isin(P.area_idx[rows], areas)]
                 nodes = [P.rooms[k] for k in rooms[:5]] + [P.areas[k] for k in areas[:5]]
             n_places = len(rooms) if len(rooms) else max(len(areas), 1)
             scope = f" in the {p.room_type}" if n_places == 1 else f" in the {n_places} {p.room_type}s"
         elif p.room_anchor:
-            rooms = {engine.room(a).id for a in anchor_ids(engine, p.room_anchor, None, timer) if engine.room(a)}
-            nodes = [engine.forest.nodes[r] for r in sorted(rooms)]
-            ids = [i for i in ids if engine.room(i) is not None and engine.room(i).id in rooms]
+            anchors = anchor_rows(engine, p.room_anchor, None, timer)
+            want = np.unique(P.room_idx[anchors])
+            rows = rows[np.isin(P.room_idx[rows], want[want >= 0])]
+            nodes = [P.rooms[k] for k in want[want >= 0][:5]]
             scope = f" in the room with the {p.room_anchor}"
         elif p.anchor:
-            anchors = anchor_ids(engine, p.anchor, p.anchor_colour, timer)
-            keep = []
-            for i in ids:
-                _, lo, hi = engine.box(i)
-                for a in anchors:
-                    _, alo, ahi = engine.box(a)
-                    gap = footprint_gap(lo, hi, alo, ahi)
-                    if a != i and gap <= engine.qcfg.near_radius:
-                        keep.append(i)
-                        break
-            ids = keep
+            anchors = anchor_rows(engine, p.anchor, p.anchor_colour, timer)
+            if len(anchors) and len(rows):
+                gap = nearest_gaps(engine, rows, anchors)
+                rows = rows[gap <= engine.qcfg.near_radius]
+            else:
+                rows = rows[:0]
             scope = f" near the {p.anchor}"
+    ids = sorted(engine.ids(rows))
     n = len(ids)
     noun = name if n == 1 else plural(name)
     listed = ", ".join(f"object {i}" for i in ids[:20]) + (", ..." if n > 20 else "")

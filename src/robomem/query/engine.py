@@ -32,6 +32,7 @@ from robomem.types import ANSWER_KINDS, Answer, Evidence, GoalPose, ObjectRecord
 log = logging.getLogger(__name__)
 
 MAX_RESULTS_LIMIT = 100
+EVIDENCE_OBJECTS = 50  # object evidence items at most per answer
 
 
 @dataclass
@@ -254,6 +255,7 @@ class Engine:
         """Snapshots showing the cited objects: greedy cover, most objects first (nearest in time to
         ``near_t`` when given)."""
         cands: dict[str, tuple[Snapshot, set[int]]] = {}
+        object_ids = list(object_ids)[:EVIDENCE_OBJECTS]
         for i in object_ids:
             for s in self._snap_by_object.get(int(i), []):
                 entry = cands.setdefault(s.id, (s, set()))
@@ -278,8 +280,10 @@ class Engine:
     def node_evidence(self, node: Node | None) -> list[Evidence]:
         return [] if node is None else [Evidence("node", node.id, text=node.summary)]
 
-    def object_evidence(self, object_ids: list[int]) -> list[Evidence]:
-        return [Evidence("object", str(int(i)), text=f"{self.name(i)} {self.where_text(i)}") for i in object_ids]
+    def object_evidence(self, object_ids: list[int], limit: int = EVIDENCE_OBJECTS) -> list[Evidence]:
+        """Object evidence for the first ``limit`` objects (answers about thousands cite a sample)."""
+        return [Evidence("object", str(int(i)), text=f"{self.name(i)} {self.where_text(i)}")
+                for i in object_ids[:limit]]
 
     # ------------------------------------------------------------------ object resolution
     def places(self) -> Places:

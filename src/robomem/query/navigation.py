@@ -35,22 +35,37 @@ def footprint_gap(a_min, a_max, b_min, b_max) -> float:
     return math.hypot(dx, dy)
 
 
+def anchor_matrix(engine: Engine, rows: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+    """(len(rows), k) anchor rows each candidate is compared with: every anchor when there are few, else
+    its nearest anchors by centre (k-d tree; 4 of them, 1 for very many candidates)."""
+    if len(anchors) <= DENSE_ANCHORS:
+        return np.broadcast_to(anchors, (len(rows), len(anchors)))
+    from scipy.spatial import cKDTree
+
+    c = engine.catalog
+    k = min(NEAREST_ANCHORS if len(rows) <= 5000 else 1, len(anchors))
+    _, nn = cKDTree(c.centroid[anchors][:, :2]).query(c.centroid[rows][:, :2], k=k)
+    return anchors[np.asarray(nn).reshape(len(rows), k)]
+
+
+def nearest_gaps(engine: Engine, rows: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+    """Footprint gap from each row to its nearest other anchor (inf when there is none)."""
+    c = engine.catalog
+    A = anchor_matrix(engine, rows, anchors)
+    d = np.maximum(0.0, np.maximum(c.bmin[A][..., :2] - c.bmax[rows][:, None, :2],
+                                   c.bmin[rows][:, None, :2] - c.bmax[A][..., :2]))
+    gap = np.where(rows[:, None] == A, np.inf, np.hypot(d[..., 0], d[..., 1]))
+    return gap.min(axis=1)
+
+
 def relation_scores(engine: Engine, rows: np.ndarray, anchors: np.ndarray, relation: str
                     ) -> tuple[np.ndarray, np.ndarray]:
     """For each candidate row: the bonus for standing in ``relation`` to its best anchor, and that anchor
-    row (-1 when there is none). Each candidate is compared with every anchor, or, when there are many
-    anchors, with its ``NEAREST_ANCHORS`` nearest by centre (k-d tree)."""
+    row (-1 when there is none)."""
     c = engine.catalog
     if not len(anchors) or not len(rows):
         return np.full(len(rows), REL_OFF), np.full(len(rows), -1)
-    if len(anchors) <= DENSE_ANCHORS:
-        A = np.broadcast_to(anchors, (len(rows), len(anchors)))
-    else:
-        from scipy.spatial import cKDTree
-
-        k = min(NEAREST_ANCHORS, len(anchors))
-        _, nn = cKDTree(c.centroid[anchors][:, :2]).query(c.centroid[rows][:, :2], k=k)
-        A = anchors[nn.reshape(len(rows), k)]
+    A = anchor_matrix(engine, rows, anchors)
     lo, hi = c.bmin[rows][:, None, :], c.bmax[rows][:, None, :]
     alo, ahi = c.bmin[A], c.bmax[A]
     d = np.maximum(0.0, np.maximum(alo[..., :2] - hi[..., :2], lo[..., :2] - ahi[..., :2]))
