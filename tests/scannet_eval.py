@@ -24,7 +24,8 @@ from scannet_memory import ScanNetMemory, scannet_memory
 
 from robomem.eval.groundtruth import GTObject, GTRoom, GTTimeline
 from robomem.eval.queryset import EvalQuery, generate
-from robomem.eval.scoring import markdown_table, score, summarize
+from robomem.eval.report import answer_and_score
+from robomem.eval.scoring import markdown_table, summarize
 
 SCANNET = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "scannet-scene0000_00").resolve()
 
@@ -137,10 +138,7 @@ def run(engine=None, memory: ScanNetMemory | None = None) -> dict:
     engine = engine or Engine(memory)
     gt = ScanNetGroundTruth(memory)
     sets = {"handwritten": handwritten(gt), "generated": generate(gt, gt.timeline(), seed=0, per_kind=8)}
-    out = {}
-    for name, queries in sets.items():
-        out[name] = [score(q, engine.ask(q.text), gt) for q in queries]
-    return out
+    return {name: answer_and_score(engine, queries, gt) for name, queries in sets.items()}
 
 
 if __name__ == "__main__":

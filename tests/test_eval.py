@@ -1,5 +1,7 @@
 """Query-set generation and scoring, on the ScanNet ground truth and on hand-made answers."""
 
+import json
+
 import numpy as np
 import pytest
 from scannet_eval import ScanNetGroundTruth
@@ -61,3 +63,16 @@ def test_entity_time_and_count_scoring(gt):
     rows = summarize([score(last, good, gt), score(last, bad, gt)])
     assert rows[0]["n"] == 2 and rows[0]["success"] == 0.5 and rows[0]["time_error"] == pytest.approx(1.75)
     assert "| time | last_seen | 2 | 0.50 |" in markdown_table(rows)
+
+
+def test_report_files(gt, tmp_path):
+    from robomem.eval.report import answer_and_score, write_report
+    from robomem.query import Engine
+
+    qs = generate(gt, gt.timeline(), seed=0, per_kind=2)
+    res = answer_and_score(Engine(gt.memory), qs, gt)
+    md = write_report(res, tmp_path / "out", "ScanNet")
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert len(data["results"]) == len(qs) and {r["kind"] for r in data["summary"]} == {q.kind for q in qs}
+    text = md.read_text()
+    assert text.startswith("# ScanNet") and "| kind | subkind | n | success |" in text

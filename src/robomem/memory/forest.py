@@ -135,6 +135,64 @@ def _finite(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
+class _SiteTotals:
+    """Running totals over the rooms, so refreshing the site costs O(changed rooms), not O(rooms)."""
+
+    def __init__(self) -> None:
+        self.contrib: dict[str, tuple[int, np.ndarray, dict, dict, str]] = {}
+        self.n = 0
+        self.wsum = np.zeros(3)
+        self.items: dict[str, int] = {}
+        self.labels: dict[str, int] = {}
+        self.types: dict[str, int] = {}
+        self.box = np.zeros((0, 8))  # per room row: bbox_min(3), -bbox_max(3), t_min, -t_max (min-reducible)
+        self.row: dict[str, int] = {}
+        self.free: list[int] = []
+
+    @staticmethod
+    def _add(d: dict, other: Mapping, sign: int) -> None:
+        for k, v in other.items():
+            c = d.get(k, 0) + sign * (v[0] if isinstance(v, list | tuple) else v)
+            if c:
+                d[k] = c
+            else:
+                d.pop(k, None)
+
+    def update(self, room_id: str, node: Node | None) -> None:
+        old = self.contrib.pop(room_id, None)
+        if old is not None:
+            n, w, items, labels, rtype = old
+            self.n -= n
+            self.wsum -= w
+            self._add(self.items, items, -1)
+            self._add(self.labels, labels, -1)
+            self._add(self.types, {rtype: 1}, -1)
+        if node is None or not node.n_objects:
+            r = self.row.pop(room_id, None)
+            if r is not None:
+                self.box[r] = np.inf
+                self.free.append(r)
+            return
+        w = node.centroid * node.n_objects
+        items = {k: v[0] for k, v in node.items.items()}
+        labels = dict(node.labels)
+        rtype = node.place_type or "room"
+        self.contrib[room_id] = (node.n_objects, w, items, labels, rtype)
+        self.n += node.n_objects
+        self.wsum += w
+        self._add(self.items, items, 1)
+        self._add(self.labels, labels, 1)
+        self._add(self.types, {rtype: 1}, 1)
+        r = self.row.get(room_id)
+        if r is None:
+            if not self.free:
+                grow = max(16, len(self.box))
+                self.free = list(range(len(self.box) + grow - 1, len(self.box) - 1, -1))
+                self.box = np.vstack([self.box, np.full((grow, 8), np.inf)])
+            r = self.row[room_id] = self.free.pop()
+        self.box[r] = [*node.bbox_min, *(-node.bbox_max), node.t_min, -node.t_max]
+
+
 def leaf_key(object_id: int) -> str:
     return f"obj:{int(object_id)}"
 
@@ -161,6 +219,8 @@ class Forest:
         self._members: dict[str, set[int]] = {}
         self._tiled: dict[str, bool] = {}
         self._dirty: set[str] = {ROOT}
+        self._totals = _SiteTotals()
+        self._gone_rooms: set[str] = set()
         self._cue_cache: dict[str, np.ndarray] = {}
         self._search_cache: dict[tuple[str, ...], tuple[list[str], np.ndarray]] = {}
         self.version = 0  # bumped whenever nodes or assignments change
@@ -341,6 +401,7 @@ class Forest:
         self.nodes = {ROOT: Node(ROOT, "site")}
         self._leaves, self._room_of, self._members, self._tiled = {}, {}, {}, {}
         self._dirty = {ROOT}
+        self._totals, self._gone_rooms = _SiteTotals(), set()
         self._search_cache.clear()
         self.roommap = rm
         touched: dict[str, set[str] | None] = {}
@@ -396,6 +457,7 @@ class Forest:
             if room in site.children:
                 site.children.remove(room)
             self._dirty.add(ROOT)
+            self._gone_rooms.add(room)
             return
         tiled = len(members) > self.config.max_cluster
         self._tiled[room] = tiled
@@ -508,8 +570,15 @@ class Forest:
             return 0
         dirty = [self.nodes[i] for i in self._dirty if i in self.nodes and self.nodes[i].level != "object"]
         dirty.sort(key=lambda n: LEVELS.index(n.level))
+        changed_rooms = {n.id for n in dirty if n.level == "room"} | self._gone_rooms
         for n in dirty:
-            self._aggregate(n)
+            if n.level == "site":
+                for r in sorted(changed_rooms):
+                    self._totals.update(r, self.nodes.get(r))
+                self._gone_rooms.clear()
+                self._aggregate_site(n)
+            else:
+                self._aggregate(n)
         for n in dirty:
             n.summary = self.generator.summarize(self._facts(n))
         embed = [n for n in dirty if n.level in self.config.embed_levels]
@@ -563,16 +632,33 @@ class Forest:
             n.type_scores = lexicon.room_scores(labels)
             n.place_type = lexicon.best_room_type(n.type_scores)
 
+    def _aggregate_site(self, n: Node) -> None:
+        t = self._totals
+        n.n_objects = t.n
+        if not t.n:
+            n.items, n.labels, n.centroid = {}, {}, _ZERO3
+            return
+        n.centroid = t.wsum / t.n
+        m = t.box.min(axis=0)
+        n.bbox_min, n.bbox_max, n.t_min, n.t_max = m[:3].copy(), -m[3:6], float(m[6]), float(-m[7])
+        n.items = {k: [c, 0.0] for k, c in t.items.items()}  # the site lists what is most common
+        n.labels = dict(t.labels)
+
     def _facts(self, n: Node) -> PlaceFacts:
         from robomem.query.generators import PlaceFacts
 
         items = sorted(n.items.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))
         ext = n.bbox_max - n.bbox_min
-        children = [self.nodes[c].name for c in n.children] if n.level == "site" else []
+        children: list[str] = []
+        if n.level == "site":  # room types with counts, most common first: "2 bedrooms, kitchen, ..."
+            from robomem.query.generators import plural
+
+            types = sorted(self._totals.types.items(), key=lambda kv: (-kv[1], kv[0]))
+            children = [t if c == 1 else f"{c} {plural(t)}" for t, c in types]
         return PlaceFacts(node_id=n.id, level=n.level, place_type=n.place_type,
                           items=[(name, int(v[0])) for name, v in items], n_objects=n.n_objects,
                           size_xy=(float(ext[0]), float(ext[1])), children=children,
-                          t_span=(n.t_min, n.t_max))
+                          t_span=(n.t_min, n.t_max), n_children=len(n.children))
 
     # ----------------------------------------------------------------- search
     def search(self, query: np.ndarray, levels: Iterable[str] = ("room", "area"), k: int = 5
@@ -710,6 +796,8 @@ class Forest:
         for i, v in zip(emb_ids, embs, strict=True):
             f.nodes[i].embedding = v.astype(np.float32)
         f._dirty = set(state["dirty"])
+        for r in f.nodes[ROOT].children:
+            f._totals.update(r, f.nodes[r])
         return f
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from robomem.query.engine import Draft, Engine, Timer
 
 LIST_LIMIT = 40  # names listed per place before "and N more"
+SITE_ROOMS = 30  # rooms listed by "what rooms are there?"
 
 
 def _items(engine: Engine, node: Node) -> list[tuple[str, int]]:
@@ -97,9 +98,12 @@ def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
         site = f.nodes["site"]
         rooms = f.level("room")
         lines = [f"I know {len(rooms)} rooms with {site.n_objects} objects."]
-        lines += [f"- {engine.place_name(r)}: {items_text(_items(engine, r), 12)}." for r in rooms]
-        ev = engine.node_evidence(site) + [e for r in rooms for e in engine.node_evidence(r)]
-        return Draft("\n".join(lines), [], ev, 0.9, [site.summary] + [r.summary for r in rooms])
+        shown = rooms[:SITE_ROOMS]
+        lines += [f"- {engine.place_name(r)}: {items_text(_items(engine, r), 12)}." for r in shown]
+        if len(rooms) > len(shown):
+            lines.append(f"- and {len(rooms) - len(shown)} more rooms.")
+        ev = engine.node_evidence(site) + [e for r in shown for e in engine.node_evidence(r)]
+        return Draft("\n".join(lines), [], ev, 0.9, [site.summary] + [r.summary for r in shown])
     if p.subkind == "place" and p.room_type:
         with timer.stage("retrieve"):
             nodes = places_for_type(engine, p.room_type)

@@ -44,8 +44,9 @@ class PlaceFacts:
     items: list[tuple[str, int]] = field(default_factory=list)
     n_objects: int = 0
     size_xy: tuple[float, float] = (0.0, 0.0)
-    children: list[str] = field(default_factory=list)  # names of child places (rooms of a site)
+    children: list[str] = field(default_factory=list)  # a site's room types with counts ("2 bedrooms")
     t_span: tuple[float, float] = (0.0, 0.0)
+    n_children: int = 0
 
 
 @runtime_checkable
@@ -107,8 +108,8 @@ class TemplateGenerator:
         if facts.level == "room":
             w, h = facts.size_xy
             return f"{facts.place_type or 'room'} ({w:.1f} x {h:.1f} m): {items}"
-        rooms = ", ".join(facts.children)
-        return (f"site with {len(facts.children)} rooms ({rooms}) and {facts.n_objects} objects: "
+        rooms = ", ".join(facts.children[:12]) + (", ..." if len(facts.children) > 12 else "")
+        return (f"site with {facts.n_children} rooms ({rooms}) and {facts.n_objects} objects: "
                 f"{items_text(facts.items, 10)}")
 
     def answer(self, question: str, context: list[str], draft: str) -> str:
