@@ -38,7 +38,8 @@ def describe_place(engine: Engine, node: Node) -> str:
         room = engine.forest.ancestor(node.id, "room")
         where = f" of {engine.place_name(room)}" if room is not None else ""
     return (f"{engine.place_name(node)[0].upper()}{engine.place_name(node)[1:]}{where}, about {ext[0]:.1f} x "
-            f"{ext[1]:.1f} m, holds {node.n_objects} objects: {items_text(_items(engine, node), LIST_LIMIT)}.")
+            f"{ext[1]:.1f} m, holds {node.n_objects} object{'s' if node.n_objects != 1 else ''}: "
+            f"{items_text(_items(engine, node), LIST_LIMIT)}.")
 
 
 ADJACENT = 1.0  # metres: an area of the asked type this close to a room of that type belongs with it
