@@ -123,8 +123,35 @@ class GeneratorConfig:
 
 
 @dataclass
+class ForestConfig:
+    """Semantic forest: how objects group into places (docs/query.md, "Semantic forest")."""
+
+    group_gap: float = 0.3  # metres between footprints: objects this close form a group (within an area)
+    area_link: float = 2.5  # metres, average-linkage distance between object centres that splits areas
+    semantic_weight: float = 0.5  # distances grow up to (1 + w)x between objects cueing different room types
+    door_width: float = 0.9  # metres; room segmentation cuts free space at openings up to this width
+    min_seed_area: float = 0.15  # m^2 of eroded free space that makes a room seed
+    merge_border: float = 1.4  # metres of shared free border above which two regions are one room
+    min_room_area: float = 1.0  # m^2; free pockets no seed reached become rooms only above this
+    room_tile: float = 6.0  # metres; without an occupancy grid, rooms are tiles of this size
+    max_cluster: int = 256  # rooms with more objects are clustered per tile of area_tile metres
+    area_tile: float = 4.0
+    embed_levels: list[str] = field(default_factory=lambda: ["area", "room", "site"])
+
+
+@dataclass
 class QueryConfig:
+    """Query engine (docs/query.md)."""
+
     max_results: int = 5
+    max_text: int = 500  # characters; longer queries are refused
+    clock_origin: str = "00:00:00"  # wall-clock time of memory time t = 0 (HH:MM[:SS]); clock queries use it
+    candidates: int = 64  # object texts retrieved from the vector index before re-ranking
+    max_candidates: int = 20_000  # objects re-ranked at most (texts are added best first up to this)
+    min_score: float = 0.3  # below this best score an object is "not seen"
+    near_radius: float = 1.5  # metres: "near/next to" and "what is near X"
+    forest_weight: float = 0.1  # weight of the object's area/room summary similarity in re-ranking
+    standoff: float = 0.6  # metres between the object's footprint and the goal pose asked for
 
 
 @dataclass
@@ -147,6 +174,7 @@ class RobomemConfig:
     index: IndexConfig = field(default_factory=IndexConfig)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     query: QueryConfig = field(default_factory=QueryConfig)
+    forest: ForestConfig = field(default_factory=ForestConfig)
     sim: SimConfig = field(default_factory=SimConfig)
 
     @classmethod

@@ -30,3 +30,7 @@ class StoreError(RobomemError):
 
 class QueryError(RobomemError):
     """A query cannot be answered as asked (empty text, unknown kind, bad limits)."""
+
+
+class GeneratorError(RobomemError):
+    """A text generator (LLM server or local model) failed: unreachable, timed out or answered nonsense."""

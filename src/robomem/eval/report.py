@@ -1,0 +1,38 @@
+"""Answer a query set with an engine, score it, and write the results (JSON + a markdown table).
+
+The simulator runner (explore -> memory -> queries over held-out seeds) calls these per house."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from robomem.eval.groundtruth import GroundTruth
+from robomem.eval.queryset import EvalQuery
+from robomem.eval.scoring import markdown_table, score, summarize
+
+
+def answer_and_score(engine, queries: list[EvalQuery], gt: GroundTruth) -> list[dict[str, Any]]:
+    """Ask every query (``engine.ask``) and score the answer against the ground truth."""
+    return [{**score(q, a := engine.ask(q.text), gt), "confidence": a.confidence,
+             "total_ms": a.timings_ms.get("total", 0.0)} for q in queries]
+
+
+def write_report(results: list[dict[str, Any]], out: str | Path, title: str = "query evaluation") -> Path:
+    """``out``/results.json (every query) and ``out``/report.md (the summary table and the failures)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = summarize(results)
+
+    def clean(v: Any) -> Any:
+        return None if isinstance(v, float) and not math.isfinite(v) else v
+
+    (out / "results.json").write_text(json.dumps({"summary": rows, "results": [
+        {k: clean(v) for k, v in r.items()} for r in results]}, indent=1, default=str))
+    fails = [f"- [{r['subkind']}] {r['text']!r}: {r.get('reason', '')} -> {r['answer'][:160]!r}"
+             for r in results if not r["success"]]
+    md = f"# {title}\n\n{markdown_table(rows)}\n\n## Failures ({len(fails)})\n" + "\n".join(fails) + "\n"
+    (out / "report.md").write_text(md)
+    return out / "report.md"

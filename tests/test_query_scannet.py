@@ -1,0 +1,41 @@
+"""The ScanNet query set (tests/scannet_eval.py): hand-written queries with answers from the scan's
+labels, and the generated ones, scored with robomem.eval. Thresholds sit a little under what the
+engine reaches today (see docs/query.md), so a regression fails here."""
+
+import pytest
+from scannet_eval import run
+
+from robomem.eval.scoring import summarize
+
+
+@pytest.fixture(scope="module")
+def results(scannet):
+    return run()
+
+
+def rate(results, kind, sub=None):
+    rs = [r for r in results if r["kind"] == kind and (sub is None or r["subkind"] == sub)]
+    assert rs, (kind, sub)
+    return sum(bool(r["success"]) for r in rs) / len(rs)
+
+
+def test_handwritten_scannet_queries(results):
+    res = results["handwritten"]
+    assert rate(res, "navigation", "explicit") == 1.0
+    assert rate(res, "navigation", "implicit") >= 0.85
+    assert rate(res, "navigation", "relational") >= 0.75
+    assert rate(res, "time") == 1.0
+    assert rate(res, "counting") >= 0.85
+    expl = [r for r in res if r["kind"] == "explanation"]
+    assert sum(r["recall"] for r in expl) / len(expl) >= 0.8
+    assert all(r["kind_ok"] for r in res)  # every query was routed to its kind
+
+
+def test_generated_scannet_queries(results):
+    res = results["generated"]
+    rows = {(r["kind"], r["subkind"]): r for r in summarize(res)}
+    assert rows[("navigation", "explicit")]["success"] == 1.0
+    assert rows[("navigation", "implicit")]["success"] >= 0.75
+    assert rows[("time", "last_seen")]["success"] == 1.0 and rows[("time", "where_at")]["success"] == 1.0
+    assert rows[("explanation", "place")]["recall"] >= 0.75
+    assert all(r["kind_ok"] for r in res)
