@@ -81,6 +81,8 @@ class MemoryConfig:
     association_radius: float = 0.05  # metres; a detection point "overlaps" an object with a point this close
     min_overlap: float = 0.3  # geometric overlap (point fraction or box IoU) needed to fuse
     min_similarity: float = 0.65  # embedding cosine needed to fuse (when both have embeddings)
+    identity_overlap: float = 0.8  # point overlap that, with identity_iou, fuses despite a different label
+    identity_iou: float = 0.3  # box IoU of "the same thing in the same place" (a mislabelled detection)
     merge_every: int = 10  # frames between duplicate-merging passes (0 = never)
     merge_overlap: float = 0.5  # symmetric overlap needed to merge two objects
     prune_missed: int = 0  # drop objects seen once and then missed in this many views (0 = never prune)

@@ -1,16 +1,27 @@
-"""The object map: detections are associated to objects by 3D overlap and embedding similarity, then fused.
+"""The object map: detections are associated to objects by 3D overlap and semantics, then fused.
 
 Rules (thresholds in ``MemoryConfig``; rationale in docs/memory.md, "Objects"):
 - geometric overlap of a detection with an object = max(fraction of the detection's points that have an
   object point within ``association_radius``, axis-aligned box IoU);
-- a detection fuses with the best object whose overlap is >= ``min_overlap`` and whose embedding cosine is
-  >= ``min_similarity`` (when both carry embeddings); ranking is overlap + cosine; otherwise it starts a
-  new object;
+- semantic agreement: equal labels when both carry a specific label; otherwise (class-agnostic labels
+  such as "object") embedding cosine >= ``min_similarity``. *Geometric identity* (>= ``identity_overlap``
+  of the points on the object's, and box IoU >= ``identity_iou`` or the box inside the object's: the
+  object itself, seen again) overrides a disagreeing label, so one mislabelled detection does not start
+  a second object (the votes then decide the label);
+- one frame's detections are assigned one-to-one (greedy on overlap + tight overlap + cosine): a
+  segmenter that returns two masks says they are two things, so two adjacent same-label objects (books
+  on a shelf, a keyboard on a desk) never fuse in a frame that shows both; unmatched detections start
+  new objects;
 - fusing merges the point sets on a ``object_voxel_size`` grid capped at ``max_points_per_object``, sums
   the embeddings (the object's embedding is the re-normalised mean), adds the detection's score to its
   label's vote (majority label wins; the caption is the most voted caption of that label);
+- pair evidence: objects detected by different detections of one frame are *apart* once more; a
+  detection whose mask holds most of another object's visible points (projected into the frame) sees
+  the two *together* once more;
 - every ``merge_every`` frames, pairs of objects where one's points lie mostly (>= ``merge_overlap``)
-  within ``association_radius`` of the other's and whose labels or embeddings agree are merged.
+  within ``association_radius`` of the other's, whose labels agree (or one is geometrically identical to
+  the other), and that were not seen apart more often than together, are merged. Real neighbours (a
+  book in a shelf, a keyboard on a desk) are seen apart in nearly every frame that shows them.
 
 Detections never carry ids into memory: ``Detection.gt_id`` is for evaluation and is never read here.
 """
@@ -33,7 +44,15 @@ log = logging.getLogger(__name__)
 
 # Detections with more points than this are subsampled (deterministically) for the overlap test.
 OVERLAP_SAMPLE = 512
+PROJECT_SAMPLE = 128  # object points projected into a frame for the "together" test
+TIGHT = 0.4  # tight overlap radius = TIGHT x association_radius (ranks candidates that both overlap)
+COVER = 0.6  # a detection's mask holding this fraction of an object's visible points sees it whole
 UNLABELLED = "object"
+
+
+def specific(label: str | None) -> bool:
+    """A label that names a category (not empty, not the class-agnostic "object")."""
+    return bool(label) and label != UNLABELLED
 
 
 def _majority(votes: dict[str, float]) -> str | None:
@@ -130,6 +149,7 @@ class ObjectMap:
         self.objects: dict[int, MapObject] = {}
         self.next_id = 0
         self.redirects: dict[int, int] = {}  # merged-away id -> id it was merged into
+        self.pairs: dict[tuple[int, int], list[int]] = {}  # (a, b), a < b -> [seen apart, seen together]
 
     def __len__(self) -> int:
         return len(self.objects)
@@ -157,33 +177,88 @@ class ObjectMap:
                 out.append(o)
         return out
 
+    def _near(self, points: np.ndarray, obj: MapObject) -> np.ndarray:
+        """Distance from each (sampled) point to ``obj``'s nearest point (inf beyond association_radius)."""
+        if len(points) > OVERLAP_SAMPLE:
+            points = points[np.linspace(0, len(points) - 1, OVERLAP_SAMPLE).astype(np.int64)]
+        d, _ = obj.tree.query(points, k=1, distance_upper_bound=self.config.association_radius)
+        return d
+
     def overlap(self, points: np.ndarray, obj: MapObject) -> float:
         """Fraction of ``points`` with a point of ``obj`` within ``association_radius``."""
         if len(points) == 0 or len(obj.points) == 0:
             return 0.0
-        if len(points) > OVERLAP_SAMPLE:
-            points = points[np.linspace(0, len(points) - 1, OVERLAP_SAMPLE).astype(np.int64)]
-        d, _ = obj.tree.query(points, k=1, distance_upper_bound=self.config.association_radius)
-        return float(np.isfinite(d).mean())
+        return float(np.isfinite(self._near(points, obj)).mean())
 
-    def match(self, det: Detection) -> tuple[int | None, float]:
-        """Best object for a detection and its score (overlap + cosine), or (None, 0) when none qualifies."""
+    def semantic(self, label: str | None, emb: np.ndarray | None, obj: MapObject) -> tuple[bool, float | None]:
+        """(do a detection's label/embedding agree with the object's?, cosine or None)."""
+        oe = obj.embedding
+        sim = None if (oe is None or emb is None) else float(np.dot(oe, emb))
+        if specific(label) and specific(obj.label):
+            return label == obj.label, sim
+        return (sim is None or sim >= self.config.min_similarity), sim
+
+    def score(self, det: Detection, obj: MapObject) -> float | None:
+        """Association score of a detection with an object (overlap + tight overlap + cosine), or None
+        when they may not fuse."""
         c = self.config
         pts = det.points_world
         lo, hi = pts.min(axis=0), pts.max(axis=0)
+        if len(obj.points) == 0:
+            return None
+        d = self._near(pts, obj)
+        ov = float(np.isfinite(d).mean())
+        iou = box_iou(lo, hi, obj.bbox_min, obj.bbox_max)
+        geo = max(ov, iou)
+        if geo < c.min_overlap:
+            return None
+        agree, sim = self.semantic(det.label, det.embedding, obj)
+        identity = self.identical(ov, lo, hi, obj.bbox_min, obj.bbox_max)
+        if not agree and not identity:
+            return None
+        tight = float((d <= TIGHT * c.association_radius).mean())
+        return geo + tight + (sim if (sim is not None and agree) else 0.0)
+
+    def identical(self, ov: float, lo: np.ndarray, hi: np.ndarray, olo: np.ndarray, ohi: np.ndarray) -> bool:
+        """Is a point set (box lo..hi, fraction ``ov`` of its points near the object) the object itself, seen
+        again: nearly all its points on the object's, and the same box (IoU) or a box inside the object's?"""
+        c = self.config
+        if ov < c.identity_overlap:
+            return False
+        r = c.association_radius
+        inside = bool(np.all(lo >= olo - r) and np.all(hi <= ohi + r))
+        return inside or box_iou(lo, hi, olo, ohi) >= c.identity_iou
+
+    def match(self, det: Detection, taken: set[int] | None = None) -> tuple[int | None, float]:
+        """Best object for a detection and its score, or (None, 0) when none qualifies."""
+        pts = det.points_world
         best, best_score = None, -math.inf
-        for o in self._candidates(lo, hi):
-            geo = max(self.overlap(pts, o), box_iou(lo, hi, o.bbox_min, o.bbox_max))
-            if geo < c.min_overlap:
+        for o in self._candidates(pts.min(axis=0), pts.max(axis=0)):
+            if taken and o.id in taken:
                 continue
-            emb = o.embedding
-            sim = None if (emb is None or det.embedding is None) else float(np.dot(emb, det.embedding))
-            if sim is not None and sim < c.min_similarity:
-                continue
-            score = geo + (sim if sim is not None else 0.0)
-            if score > best_score:
-                best, best_score = o.id, score
+            sc = self.score(det, o)
+            if sc is not None and sc > best_score:
+                best, best_score = o.id, sc
         return best, (best_score if best is not None else 0.0)
+
+    def assign(self, detections: list[Detection]) -> list[int | None]:
+        """One frame's detections to existing objects, one-to-one, greedily by score (None: new object)."""
+        pairs = []
+        for k, det in enumerate(detections):
+            if len(det.points_world) == 0:
+                continue
+            pts = det.points_world
+            for o in self._candidates(pts.min(axis=0), pts.max(axis=0)):
+                sc = self.score(det, o)
+                if sc is not None:
+                    pairs.append((-sc, k, o.id))
+        out: list[int | None] = [None] * len(detections)
+        used: set[int] = set()
+        for _, k, oid in sorted(pairs):
+            if out[k] is None and oid not in used:
+                out[k] = oid
+                used.add(oid)
+        return out
 
     # ---- fusion ------------------------------------------------------------------------------------
 
@@ -225,33 +300,90 @@ class ObjectMap:
         o.first_seen = min(o.first_seen, t)
         o.last_seen = max(o.last_seen, t)
 
-    def integrate(self, detections: list[Detection], t: float, seq: int) -> FuseResult:
-        """Associate and fuse one frame's detections (in order; objects made earlier in the frame count)."""
+    def integrate(self, detections: list[Detection], t: float, seq: int, frame: Frame | None = None) -> FuseResult:
+        """Associate (one-to-one within the frame) and fuse one frame's detections; with ``frame`` (its
+        camera and depth), also record which objects the frame shows apart or together."""
         res = FuseResult(assignments=[])
-        for det in detections:
+        matched = self.assign(detections)
+        for det, oid in zip(detections, matched):
             if len(det.points_world) == 0:
                 res.assignments.append(None)
                 continue
-            oid, _ = self.match(det)
             if oid is None:
                 o = self._new_object()
                 res.new.append(o.id)
             else:
                 o = self.objects[oid]
-                if oid not in res.new and oid not in res.updated:
+                if oid not in res.updated:
                     res.updated.append(oid)
             self._add_detection(o, det, t, seq)
             res.assignments.append(o.id)
+        self._record_evidence(detections, res.assignments, frame)
         return res
+
+    # ---- pair evidence: seen apart / seen together ---------------------------------------------------
+
+    @staticmethod
+    def _key(a: int, b: int) -> tuple[int, int]:
+        return (a, b) if a < b else (b, a)
+
+    def _touch(self, a: MapObject, b: MapObject) -> bool:
+        r = self.config.association_radius
+        return bool(np.all(a.bbox_min - r <= b.bbox_max) and np.all(b.bbox_min <= a.bbox_max + r))
+
+    def _record_evidence(self, detections: list[Detection], assigned: list[int | None], frame: Frame | None) -> None:
+        ids = sorted({o for o in assigned if o is not None})
+        for i, a in enumerate(ids):
+            for b in ids[i + 1:]:
+                if self._touch(self.objects[a], self.objects[b]):
+                    ev = self.pairs.setdefault(self._key(a, b), [0, 0])
+                    ev[0] += 1
+        if frame is None:
+            return
+        here = set(ids)
+        for det, a in zip(detections, assigned):
+            if a is None or det.mask is None or det.mask.shape != (frame.height, frame.width):
+                continue
+            oa = self.objects[a]
+            for ob in self._candidates(oa.bbox_min, oa.bbox_max, exclude=a):
+                if ob.id in here:
+                    continue
+                if self.covered(ob, det.mask, frame) >= COVER:
+                    ev = self.pairs.setdefault(self._key(a, ob.id), [0, 0])
+                    ev[1] += 1
+
+    @staticmethod
+    def covered(obj: MapObject, mask: np.ndarray, frame: Frame, min_visible: int = 8) -> float:
+        """Fraction of the object's visible points (projected into the frame, not hidden behind nearer
+        depth) that land in ``mask``; 0 when fewer than ``min_visible`` are visible."""
+        p = obj.points
+        if len(p) > PROJECT_SAMPLE:
+            p = p[np.linspace(0, len(p) - 1, PROJECT_SAMPLE).astype(np.int64)]
+        uv, z = project(p, frame.K, frame.T_world_cam)
+        u, v = np.round(uv[:, 0]), np.round(uv[:, 1])
+        ok = (z > 0.05) & (u >= 0) & (u < frame.width) & (v >= 0) & (v < frame.height)
+        if ok.sum() < min_visible:
+            return 0.0
+        u, v, z = u[ok].astype(np.int64), v[ok].astype(np.int64), z[ok]
+        d = frame.depth[v, u]
+        vis = (d > 0) & (z <= d + 0.05 + 0.02 * z)
+        if vis.sum() < min_visible:
+            return 0.0
+        return float(mask[v[vis], u[vis]].mean())
+
+    def evidence(self, a: int, b: int) -> tuple[int, int]:
+        """(frames showing a and b as two detections, frames where one detection covered both)."""
+        ev = self.pairs.get(self._key(a, b))
+        return (ev[0], ev[1]) if ev else (0, 0)
 
     # ---- duplicates and pruning ---------------------------------------------------------------------
 
     def agree(self, a: MapObject, b: MapObject) -> bool:
-        """Do two objects mean the same thing (same majority label, or similar embeddings)?"""
-        if a.label == b.label:
-            return True
+        """Do two objects mean the same thing (equal specific labels; else similar embeddings)?"""
+        if specific(a.label) and specific(b.label):
+            return a.label == b.label
         ea, eb = a.embedding, b.embedding
-        return ea is not None and eb is not None and float(np.dot(ea, eb)) >= self.config.min_similarity
+        return ea is None or eb is None or float(np.dot(ea, eb)) >= self.config.min_similarity
 
     def absorb(self, keep: MapObject, gone: MapObject) -> None:
         """Fuse object ``gone`` into ``keep`` and forget ``gone`` (its id redirects to ``keep``)."""
@@ -272,9 +404,20 @@ class ObjectMap:
         keep.n_missed = min(keep.n_missed, gone.n_missed)
         del self.objects[gone.id]
         self.redirects[gone.id] = keep.id
+        for (x, y), ev in list(self.pairs.items()):
+            if gone.id not in (x, y):
+                continue
+            del self.pairs[(x, y)]
+            other = y if x == gone.id else x
+            if other == keep.id:
+                continue
+            mine = self.pairs.setdefault(self._key(keep.id, other), [0, 0])
+            mine[0] += ev[0]
+            mine[1] += ev[1]
 
     def merge_duplicates(self) -> dict[int, int]:
-        """Merge strongly overlapping objects that agree; returns {merged-away id: kept id}."""
+        """Merge strongly overlapping objects that agree (label, or identical geometry) and were not seen
+        apart more often than together; returns {merged-away id: kept id}."""
         c = self.config
         merged: dict[int, int] = {}
         pairs = []
@@ -288,10 +431,16 @@ class ObjectMap:
         ii, jj = np.nonzero(np.triu(touch, k=1))
         for i, j in zip(ii.tolist(), jj.tolist()):
             a, b = objs[i], objs[j]
-            if not self.agree(a, b):
+            apart, together = self.evidence(a.id, b.id)
+            if apart > together:  # the segmenter keeps showing them as two things
                 continue
-            ov = max(self.overlap(a.points, b), self.overlap(b.points, a))
-            if ov >= c.merge_overlap:
+            ov_ab, ov_ba = self.overlap(a.points, b), self.overlap(b.points, a)
+            ov = max(ov_ab, ov_ba)
+            if ov < c.merge_overlap:
+                continue
+            identity = self.identical(ov_ab, a.bbox_min, a.bbox_max, b.bbox_min, b.bbox_max) or \
+                self.identical(ov_ba, b.bbox_min, b.bbox_max, a.bbox_min, a.bbox_max)
+            if self.agree(a, b) or identity:
                 pairs.append((-ov, a.id, b.id))
         for _, ia, ib in sorted(pairs):
             if ia not in self.objects or ib not in self.objects:
@@ -333,6 +482,8 @@ class ObjectMap:
 
     def remove(self, ids: list[int]) -> None:
         """Forget objects (pruning); their ids resolve to None."""
-        for i in ids:
-            self.objects.pop(int(i), None)
-            self.redirects.pop(int(i), None)
+        gone = {int(i) for i in ids}
+        for i in gone:
+            self.objects.pop(i, None)
+            self.redirects.pop(i, None)
+        self.pairs = {k: v for k, v in self.pairs.items() if k[0] not in gone and k[1] not in gone}

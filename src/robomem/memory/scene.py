@@ -299,7 +299,7 @@ class Memory:
         T = frame.T_world_cam
         self.timeline.add_frame(seq, frame.frame_id, frame.t, T)
         om = self.objects_map
-        fused = om.integrate(detections, frame.t, seq)
+        fused = om.integrate(detections, frame.t, seq, frame)
         scores: dict[int, float] = {}
         for det, oid in zip(detections, fused.assignments):
             if oid is None:
@@ -429,6 +429,9 @@ class Memory:
                 rows.append((oid, seq, s.frame_id, s.t, *map(float, s.position), s.n_points))
             db.executemany("INSERT OR REPLACE INTO sightings VALUES (?,?,?,?,?,?,?,?)", rows)
             self._write_snapshot_rows(db)
+            db.execute("DELETE FROM pairs")
+            db.executemany("INSERT INTO pairs VALUES (?, ?, ?, ?)",
+                           [(a, b, ev[0], ev[1]) for (a, b), ev in sorted(om.pairs.items())])
             meta = {"next_seq": self._next_seq, "next_object_id": om.next_id,
                     "next_frontier_id": self.frontier_tracker.next_id,
                     "snapshots_offered": self.snapshot_set.n_offered, "source": self._source,
@@ -501,6 +504,7 @@ class Memory:
             om.objects[o.id] = o
             self._points_file[o.id] = r["points_file"]
         om.redirects = {r["id"]: r["into_id"] for r in st.rows("SELECT * FROM redirects")}
+        om.pairs = {(r["a"], r["b"]): [r["apart"], r["together"]] for r in st.rows("SELECT * FROM pairs")}
         tl = self.timeline
         poses: dict[int, np.ndarray] = {}
         for r in st.rows("SELECT * FROM frames ORDER BY seq"):

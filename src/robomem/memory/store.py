@@ -42,15 +42,24 @@ from robomem.errors import StoreError
 log = logging.getLogger(__name__)
 
 FORMAT = "robomem-memory"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "memory.db"
 LOCK_NAME = "lock"
 ARRAYS = "arrays"
 IMAGES = "images"
 REBUILD = "rebuild it with `robomem map --memory NEW_DIR` or restore the directory from a backup"
 
+PAIRS_TABLE = ("CREATE TABLE IF NOT EXISTS pairs (a INTEGER NOT NULL, b INTEGER NOT NULL, apart INTEGER NOT NULL, "
+               "together INTEGER NOT NULL, PRIMARY KEY (a, b))")
+
+
+def _v1_to_v2(conn: sqlite3.Connection) -> None:
+    """Version 2 adds ``pairs`` (how often two objects were seen apart / together); old memories start empty."""
+    conn.execute(PAIRS_TABLE)
+
+
 # Upgrades from older schema versions: {old version: function(connection)} bringing it to old + 1.
-MIGRATIONS: dict[int, Any] = {}
+MIGRATIONS: dict[int, Any] = {1: _v1_to_v2}
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -85,6 +94,8 @@ CREATE TABLE frontier_views (
     frontier_id INTEGER PRIMARY KEY, score REAL NOT NULL, seq INTEGER NOT NULL, frame_id INTEGER NOT NULL,
     t REAL NOT NULL, pose BLOB NOT NULL, path TEXT NOT NULL
 );
+CREATE TABLE pairs (a INTEGER NOT NULL, b INTEGER NOT NULL, apart INTEGER NOT NULL, together INTEGER NOT NULL,
+    PRIMARY KEY (a, b));
 """
 
 

@@ -1,0 +1,1 @@
+"""Evaluations that score robomem against ground truth (simulator houses, annotated real data)."""
