@@ -79,16 +79,17 @@ def plot_memory_map(memory, out: str | Path, title: str | None = None, max_label
     objects = memory.objects()
     cmap = plt.get_cmap("tab20")
     for k, o in enumerate(objects):
-        corners = np.array([[x, y, z] for x in (o.bbox_min[0], o.bbox_max[0]) for y in (o.bbox_min[1], o.bbox_max[1])
-                            for z in (o.bbox_min[2], o.bbox_max[2])])
-        cxy = to_plane(corners)
-        lo, hi = cxy.min(axis=0), cxy.max(axis=0)
         colour = cmap(k % 20)
+        pts = np.asarray(o.points) if o.points is not None and len(o.points) else np.asarray(o.centroid)[None]
+        pxy = to_plane(pts[np.linspace(0, len(pts) - 1, min(len(pts), 400)).astype(np.int64)])
+        ax.scatter(pxy[:, 0], pxy[:, 1], s=1.5, color=colour, alpha=0.6, linewidths=0)
+        lo, hi = pxy.min(axis=0), pxy.max(axis=0)  # the object's extent in the floor plane
         ax.add_patch(Rectangle(tuple(lo), *(hi - lo), fill=False, ec=colour, lw=1.0))
         c = to_plane(np.asarray(o.centroid)[None])[0]
-        ax.plot(*c, "o", color=colour, ms=4)
+        ax.plot(*c, "o", color=colour, ms=3)
         if k < max_labels:
-            ax.annotate(f"{o.id}:{o.label}", c, fontsize=7, color="black", xytext=(3, 3), textcoords="offset points")
+            name = o.label if o.label not in ("", "object") else (o.caption or "object").replace(" object", "")
+            ax.annotate(f"{o.id}:{name}", c, fontsize=6.5, color="black", xytext=(2, 2), textcoords="offset points")
     fronts = memory.frontiers()
     if fronts:
         fxy = to_plane(np.array([f.centroid for f in fronts]))

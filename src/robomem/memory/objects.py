@@ -12,7 +12,10 @@ Rules (thresholds in ``MemoryConfig``; rationale in docs/memory.md, "Objects"):
   segmenter that returns two masks says they are two things, so two adjacent same-label objects (books
   on a shelf, a keyboard on a desk) never fuse in a frame that shows both; unmatched detections start
   new objects;
-- fusing merges the point sets on a ``object_voxel_size`` grid capped at ``max_points_per_object``, sums
+- where one frame shows two touching objects as two detections, each object gives up the points lying
+  on the other's detection rather than its own (undoing a merged mask or a neighbour's lone view);
+- fusing merges the point sets on a ``object_voxel_size`` grid (coarsened by 1.25x while the set exceeds
+  ``max_points_per_object``; a coarsened object's overlap radius grows to its grid size), sums
   the embeddings (the object's embedding is the re-normalised mean), adds the detection's score to its
   label's vote (majority label wins; the caption is the most voted caption of that label);
 - pair evidence: objects detected by different detections of one frame are *apart* once more; a
@@ -37,16 +40,18 @@ from scipy.spatial import cKDTree
 
 from robomem.config import MemoryConfig
 from robomem.geometry import in_frustum, project
-from robomem.memory.voxels import cap_points, voxel_downsample
+from robomem.memory.voxels import voxel_downsample
 from robomem.types import Detection, Frame, ObjectRecord
 
 log = logging.getLogger(__name__)
 
 # Detections with more points than this are subsampled (deterministically) for the overlap test.
-OVERLAP_SAMPLE = 512
+OVERLAP_SAMPLE = 256
 PROJECT_SAMPLE = 128  # object points projected into a frame for the "together" test
 TIGHT = 0.4  # tight overlap radius = TIGHT x association_radius (ranks candidates that both overlap)
 COVER = 0.6  # a detection's mask holding this fraction of an object's visible points sees it whole
+PART = 0.15  # ... this fraction: the object reaches into the mask (the mask is a piece of it)
+CONTAIN = 0.9  # fraction of points inside another object's (grown) box that makes them "inside" it
 UNLABELLED = "object"
 
 
@@ -70,6 +75,13 @@ def box_iou(amin: np.ndarray, amax: np.ndarray, bmin: np.ndarray, bmax: np.ndarr
     return float(inter / union) if union > 0 else 0.0
 
 
+def box_ious(lo: np.ndarray, hi: np.ndarray, olo: np.ndarray, ohi: np.ndarray) -> np.ndarray:
+    """IoU of one box with each of (N, 3) boxes."""
+    inter = np.clip(np.minimum(ohi, hi) - np.maximum(olo, lo), 0, None).prod(axis=1)
+    union = np.prod(hi - lo) + np.prod(ohi - olo, axis=1) - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
+
+
 @dataclass
 class MapObject:
     """One fused object and everything needed to keep fusing it (the store persists all of it)."""
@@ -87,7 +99,10 @@ class MapObject:
     last_seen: float = -math.inf
     last_seq: int = -1
     n_missed: int = 0
+    voxel: float = 0.03  # metres: the grid its points sit on (coarsened when the point cap is reached)
     _tree: cKDTree | None = field(default=None, repr=False, compare=False)
+    _emb: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _emb_of: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.refresh()
@@ -117,10 +132,11 @@ class MapObject:
 
     @property
     def embedding(self) -> np.ndarray | None:
-        if self.emb_sum is None:
-            return None
-        n = np.linalg.norm(self.emb_sum)
-        return (self.emb_sum / n).astype(np.float32) if n > 0 else None
+        if self._emb_of is not self.emb_sum:  # emb_sum is replaced (never changed in place) when it grows
+            n = None if self.emb_sum is None else np.linalg.norm(self.emb_sum)
+            self._emb = (self.emb_sum / n).astype(np.float32) if n else None
+            self._emb_of = self.emb_sum
+        return self._emb
 
     def record(self) -> ObjectRecord:
         """The read-only view of this object (arrays are shared, not copied: do not modify them)."""
@@ -167,21 +183,38 @@ class ObjectMap:
 
     # ---- association -------------------------------------------------------------------------------
 
-    def _candidates(self, lo: np.ndarray, hi: np.ndarray, exclude: int | None = None) -> list[MapObject]:
+    def box_table(self) -> tuple[list[MapObject], np.ndarray, np.ndarray]:
+        """(objects, their box minima (N, 3), maxima (N, 3)): a snapshot for vectorised box tests."""
+        objs = list(self.objects.values())
+        if not objs:
+            return [], np.zeros((0, 3)), np.zeros((0, 3))
+        return objs, np.array([o.bbox_min for o in objs]), np.array([o.bbox_max for o in objs])
+
+    def _candidates(self, lo: np.ndarray, hi: np.ndarray, exclude: int | None = None,
+                    table: tuple[list[MapObject], np.ndarray, np.ndarray] | None = None) -> list[MapObject]:
+        """Objects whose box, grown by ``association_radius``, touches the box lo..hi."""
+        objs, olo, ohi = table if table is not None else self.box_table()
+        if not objs:
+            return []
         r = self.config.association_radius
-        out = []
-        for o in self.objects.values():
-            if o.id == exclude:
-                continue
-            if np.all(o.bbox_min - r <= hi) and np.all(lo <= o.bbox_max + r):
-                out.append(o)
-        return out
+        hit = np.nonzero(np.all((olo - r <= hi) & (lo <= ohi + r), axis=1))[0]
+        return [objs[i] for i in hit.tolist() if objs[i].id != exclude]
+
+    @staticmethod
+    def _sample(points: np.ndarray) -> np.ndarray:
+        """At most OVERLAP_SAMPLE of the points, evenly picked (deterministic)."""
+        if len(points) > OVERLAP_SAMPLE:
+            return points[np.linspace(0, len(points) - 1, OVERLAP_SAMPLE).astype(np.int64)]
+        return points
+
+    def radius(self, obj: MapObject) -> float:
+        """How near a point must be to one of ``obj``'s points to lie on it: ``association_radius``, or the
+        object's point spacing when a large object's grid was coarsened below it."""
+        return max(self.config.association_radius, obj.voxel)
 
     def _near(self, points: np.ndarray, obj: MapObject) -> np.ndarray:
-        """Distance from each (sampled) point to ``obj``'s nearest point (inf beyond association_radius)."""
-        if len(points) > OVERLAP_SAMPLE:
-            points = points[np.linspace(0, len(points) - 1, OVERLAP_SAMPLE).astype(np.int64)]
-        d, _ = obj.tree.query(points, k=1, distance_upper_bound=self.config.association_radius)
+        """Distance from each (sampled) point to ``obj``'s nearest point (inf beyond its radius)."""
+        d, _ = obj.tree.query(self._sample(points), k=1, distance_upper_bound=self.radius(obj))
         return d
 
     def overlap(self, points: np.ndarray, obj: MapObject) -> float:
@@ -198,26 +231,39 @@ class ObjectMap:
             return label == obj.label, sim
         return (sim is None or sim >= self.config.min_similarity), sim
 
-    def score(self, det: Detection, obj: MapObject) -> float | None:
-        """Association score of a detection with an object (overlap + tight overlap + cosine), or None
-        when they may not fuse."""
+    def score(self, det: Detection, obj: MapObject, box: tuple[np.ndarray, np.ndarray] | None = None,
+              sample: np.ndarray | None = None, bound: float | None = None, iou: float | None = None
+              ) -> float | None:
+        """Association score of a detection with an object (overlap + IoU + tight overlap + cosine), or
+        None when they may not fuse. ``box`` (min, max), ``sample`` (``_sample`` of the points), ``bound``
+        (fraction of the sample inside the object's box grown by the radius) and ``iou``: when known."""
         c = self.config
+        r = c.association_radius
         pts = det.points_world
-        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        lo, hi = box if box is not None else (pts.min(axis=0), pts.max(axis=0))
         if len(obj.points) == 0:
             return None
-        d = self._near(pts, obj)
-        ov = float(np.isfinite(d).mean())
-        iou = box_iou(lo, hi, obj.bbox_min, obj.bbox_max)
-        geo = max(ov, iou)
-        if geo < c.min_overlap:
+        sample = self._sample(pts) if sample is None else sample
+        if iou is None:
+            iou = box_iou(lo, hi, obj.bbox_min, obj.bbox_max)
+        if bound is None:  # points outside the object's grown box cannot be near its points
+            ro = self.radius(obj)
+            bound = float(np.all((sample >= obj.bbox_min - ro) & (sample <= obj.bbox_max + ro), axis=1).mean())
+        if max(bound, iou) < c.min_overlap:
             return None
         agree, sim = self.semantic(det.label, det.embedding, obj)
-        identity = self.identical(ov, lo, hi, obj.bbox_min, obj.bbox_max)
-        if not agree and not identity:
+        if not agree and bound < c.identity_overlap:
             return None
-        tight = float((d <= TIGHT * c.association_radius).mean())
-        return geo + tight + (sim if (sim is not None and agree) else 0.0)
+        d, _ = obj.tree.query(sample, k=1, distance_upper_bound=self.radius(obj))
+        ov = float(np.isfinite(d).mean())
+        # a view of a side not seen before lies inside the object's box (agreeing label) without overlapping
+        if max(ov, iou) < c.min_overlap and not (agree and bound >= CONTAIN):
+            return None
+        if not agree and not self.identical(ov, lo, hi, obj.bbox_min, obj.bbox_max):
+            return None
+        tight = float((d <= TIGHT * r).mean())
+        # ranking: box IoU separates same-size neighbours whose points all lie within the radius (books)
+        return ov + iou + tight + (sim if (sim is not None and agree) else 0.0)
 
     def identical(self, ov: float, lo: np.ndarray, hi: np.ndarray, olo: np.ndarray, ohi: np.ndarray) -> bool:
         """Is a point set (box lo..hi, fraction ``ov`` of its points near the object) the object itself, seen
@@ -228,6 +274,12 @@ class ObjectMap:
         r = c.association_radius
         inside = bool(np.all(lo >= olo - r) and np.all(hi <= ohi + r))
         return inside or box_iou(lo, hi, olo, ohi) >= c.identity_iou
+
+    def contained(self, a: MapObject, b: MapObject) -> bool:
+        """Do nearly all (CONTAIN) of a's points lie inside b's box grown by the association radius?"""
+        r = self.radius(b)
+        p = self._sample(a.points)
+        return bool(len(p)) and float(np.all((p >= b.bbox_min - r) & (p <= b.bbox_max + r), axis=1).mean()) >= CONTAIN
 
     def match(self, det: Detection, taken: set[int] | None = None) -> tuple[int | None, float]:
         """Best object for a detection and its score, or (None, 0) when none qualifies."""
@@ -241,29 +293,55 @@ class ObjectMap:
                 best, best_score = o.id, sc
         return best, (best_score if best is not None else 0.0)
 
-    def assign(self, detections: list[Detection]) -> list[int | None]:
-        """One frame's detections to existing objects, one-to-one, greedily by score (None: new object)."""
+    def assign(self, detections: list[Detection], frame: Frame | None = None) -> list[int | None]:
+        """One frame's detections to existing objects (None: new object). One-to-one, greedily by score;
+        then a class-agnostic detection (label "object") whose object was taken by another detection still
+        joins it when the object, seen from this frame, reaches into its mask too (>= ``PART`` of the
+        object's visible points): the two masks are pieces of one thing (a geometric segmenter cutting a
+        chair at an occluder), not two neighbours."""
         pairs = []
+        table = self.box_table()
         for k, det in enumerate(detections):
             if len(det.points_world) == 0:
                 continue
             pts = det.points_world
-            for o in self._candidates(pts.min(axis=0), pts.max(axis=0)):
-                sc = self.score(det, o)
+            box, sample = (pts.min(axis=0), pts.max(axis=0)), self._sample(pts)
+            cands = self._candidates(*box, table=table)
+            if not cands:
+                continue
+            olo = np.array([o.bbox_min for o in cands])
+            ohi = np.array([o.bbox_max for o in cands])
+            r = np.array([self.radius(o) for o in cands])[:, None, None]
+            bounds = np.all((sample[None] >= olo[:, None] - r) & (sample[None] <= ohi[:, None] + r), axis=2).mean(1)
+            ious = box_ious(box[0], box[1], olo, ohi)
+            for o, bound, iou in zip(cands, bounds.tolist(), ious.tolist()):
+                if max(bound, iou) < self.config.min_overlap:
+                    continue
+                sc = self.score(det, o, box, sample, bound, iou)
                 if sc is not None:
                     pairs.append((-sc, k, o.id))
+        pairs.sort()
         out: list[int | None] = [None] * len(detections)
         used: set[int] = set()
-        for _, k, oid in sorted(pairs):
+        for _, k, oid in pairs:
             if out[k] is None and oid not in used:
                 out[k] = oid
                 used.add(oid)
+        if frame is None:
+            return out
+        for _, k, oid in pairs:
+            det = detections[k]
+            if out[k] is not None or specific(det.label) or det.mask is None \
+                    or det.mask.shape != (frame.height, frame.width):
+                continue  # a detector that names categories returns whole instances: no pieces
+            if self.covered(self.objects[oid], det.mask, frame) >= PART:
+                out[k] = oid
         return out
 
     # ---- fusion ------------------------------------------------------------------------------------
 
     def _new_object(self) -> MapObject:
-        o = MapObject(id=self.next_id, points=np.zeros((0, 3), np.float32))
+        o = MapObject(id=self.next_id, points=np.zeros((0, 3), np.float32), voxel=self.config.object_voxel_size)
         self.next_id += 1
         self.objects[o.id] = o
         return o
@@ -275,9 +353,14 @@ class ObjectMap:
         else:
             merged = np.concatenate([o.points, pts])
             mcols = None if (o.colors is None or cols is None) else np.concatenate([o.colors, cols])
-        merged, mcols = voxel_downsample(merged, mcols, c.object_voxel_size)
-        seed = hash((self.seed, o.id, o.n_detections)) & 0x7FFFFFFF
-        o.points, o.colors = cap_points(merged, mcols, c.max_points_per_object, seed)
+        o.voxel = max(o.voxel, c.object_voxel_size)
+        merged, mcols = voxel_downsample(merged, mcols, o.voxel)
+        # over the cap: a coarser grid (even spacing keeps re-observed surfaces overlapping; a random
+        # subset would leave holes wider than the association radius on large objects)
+        while c.max_points_per_object > 0 and len(merged) > c.max_points_per_object:
+            o.voxel *= 1.25
+            merged, mcols = voxel_downsample(merged, mcols, o.voxel)
+        o.points, o.colors = merged, mcols
         o.refresh()
 
     def _add_detection(self, o: MapObject, det: Detection, t: float, seq: int) -> None:
@@ -304,7 +387,7 @@ class ObjectMap:
         """Associate (one-to-one within the frame) and fuse one frame's detections; with ``frame`` (its
         camera and depth), also record which objects the frame shows apart or together."""
         res = FuseResult(assignments=[])
-        matched = self.assign(detections)
+        matched = self.assign(detections, frame)
         for det, oid in zip(detections, matched):
             if len(det.points_world) == 0:
                 res.assignments.append(None)
@@ -318,8 +401,69 @@ class ObjectMap:
                     res.updated.append(oid)
             self._add_detection(o, det, t, seq)
             res.assignments.append(o.id)
+        self._carve(detections, res.assignments)
         self._record_evidence(detections, res.assignments, frame)
         return res
+
+    def _carve(self, detections: list[Detection], assigned: list[int | None]) -> None:
+        """Where one frame shows two touching objects as two detections, each object gives up the points
+        that lie on the other's detection and not on its own: points a merged mask or a lone view of a
+        neighbour once added to it (the segmenter now says whose surface they are)."""
+        r = TIGHT * self.config.association_radius
+        by_obj: dict[int, list[np.ndarray]] = {}
+        for det, oid in zip(detections, assigned):
+            if oid is not None:
+                by_obj.setdefault(oid, []).append(det.points_world)
+        touching = self._touching(sorted(by_obj))
+        if not touching:
+            return
+        dets = {oid: np.concatenate(p) for oid, p in by_obj.items()}
+        boxes = {oid: (p.min(axis=0) - r, p.max(axis=0) + r) for oid, p in dets.items()}
+        trees: dict[int, cKDTree] = {}
+
+        def tree(oid: int) -> cKDTree:
+            if oid not in trees:
+                trees[oid] = cKDTree(dets[oid])
+            return trees[oid]
+
+        neighbours: dict[int, list[int]] = {}
+        for a, b in touching:
+            for x, y in ((a, b), (b, a)):  # x gives up points only where y's detection reaches
+                lo, hi = boxes[y]
+                ox = self.objects[x]
+                if np.all(ox.bbox_min <= hi) and np.all(lo <= ox.bbox_max):
+                    neighbours.setdefault(x, []).append(y)
+        for a in sorted(neighbours):
+            oa = self.objects[a]
+            drop = np.zeros(len(oa.points), bool)
+            for b in neighbours[a]:
+                lo, hi = boxes[b]
+                idx = np.nonzero(np.all((oa.points >= lo) & (oa.points <= hi), axis=1))[0]  # near b's detection
+                if not len(idx):
+                    continue
+                d_other, _ = tree(b).query(oa.points[idx], k=1, distance_upper_bound=r)
+                near = np.isfinite(d_other)
+                if not near.any():
+                    continue
+                idx, d_other = idx[near], d_other[near]
+                d_own, _ = tree(a).query(oa.points[idx], k=1, distance_upper_bound=r)
+                drop[idx[~np.isfinite(d_own) | (d_own > d_other)]] = True
+            if drop.any() and not drop.all():
+                oa.points = oa.points[~drop]
+                if oa.colors is not None:
+                    oa.colors = oa.colors[~drop]
+                oa.refresh()
+
+    def _touching(self, ids: list[int]) -> list[tuple[int, int]]:
+        """Pairs (a < b) among ``ids`` whose boxes, grown by ``association_radius``, touch."""
+        if len(ids) < 2:
+            return []
+        lo = np.array([self.objects[i].bbox_min for i in ids])
+        hi = np.array([self.objects[i].bbox_max for i in ids])
+        r = self.config.association_radius
+        touch = np.all((lo[:, None] - r <= hi[None]) & (lo[None] <= hi[:, None] + r), axis=2)
+        ii, jj = np.nonzero(np.triu(touch, k=1))
+        return [(ids[i], ids[j]) for i, j in zip(ii.tolist(), jj.tolist())]
 
     # ---- pair evidence: seen apart / seen together ---------------------------------------------------
 
@@ -327,25 +471,20 @@ class ObjectMap:
     def _key(a: int, b: int) -> tuple[int, int]:
         return (a, b) if a < b else (b, a)
 
-    def _touch(self, a: MapObject, b: MapObject) -> bool:
-        r = self.config.association_radius
-        return bool(np.all(a.bbox_min - r <= b.bbox_max) and np.all(b.bbox_min <= a.bbox_max + r))
-
     def _record_evidence(self, detections: list[Detection], assigned: list[int | None], frame: Frame | None) -> None:
         ids = sorted({o for o in assigned if o is not None})
-        for i, a in enumerate(ids):
-            for b in ids[i + 1:]:
-                if self._touch(self.objects[a], self.objects[b]):
-                    ev = self.pairs.setdefault(self._key(a, b), [0, 0])
-                    ev[0] += 1
+        for a, b in self._touching(ids):
+            ev = self.pairs.setdefault((a, b), [0, 0])
+            ev[0] += 1
         if frame is None:
             return
         here = set(ids)
+        table = self.box_table()
         for det, a in zip(detections, assigned):
             if a is None or det.mask is None or det.mask.shape != (frame.height, frame.width):
                 continue
-            oa = self.objects[a]
-            for ob in self._candidates(oa.bbox_min, oa.bbox_max, exclude=a):
+            pts = det.points_world  # only objects within this detection's own box can lie in its mask
+            for ob in self._candidates(pts.min(axis=0), pts.max(axis=0), exclude=a, table=table):
                 if ob.id in here:
                     continue
                 if self.covered(ob, det.mask, frame) >= COVER:
@@ -388,6 +527,7 @@ class ObjectMap:
     def absorb(self, keep: MapObject, gone: MapObject) -> None:
         """Fuse object ``gone`` into ``keep`` and forget ``gone`` (its id redirects to ``keep``)."""
         keep.n_detections += gone.n_detections
+        keep.voxel = max(keep.voxel, gone.voxel)
         self._fuse_points(keep, gone.points, gone.colors)
         if gone.emb_sum is not None:
             keep.emb_sum = gone.emb_sum.copy() if keep.emb_sum is None else keep.emb_sum + gone.emb_sum
@@ -416,8 +556,9 @@ class ObjectMap:
             mine[1] += ev[1]
 
     def merge_duplicates(self) -> dict[int, int]:
-        """Merge strongly overlapping objects that agree (label, or identical geometry) and were not seen
-        apart more often than together; returns {merged-away id: kept id}."""
+        """Merge objects not seen apart more often than together that overlap strongly and agree (label,
+        or identical geometry), or that agree, touch, were never seen apart, and were seen whole by one
+        detection or lie one inside the other's box. Returns {merged-away id: kept id}."""
         c = self.config
         merged: dict[int, int] = {}
         pairs = []
@@ -436,11 +577,15 @@ class ObjectMap:
                 continue
             ov_ab, ov_ba = self.overlap(a.points, b), self.overlap(b.points, a)
             ov = max(ov_ab, ov_ba)
-            if ov < c.merge_overlap:
-                continue
-            identity = self.identical(ov_ab, a.bbox_min, a.bbox_max, b.bbox_min, b.bbox_max) or \
-                self.identical(ov_ba, b.bbox_min, b.bbox_max, a.bbox_min, a.bbox_max)
-            if self.agree(a, b) or identity:
+            agree = self.agree(a, b)
+            if ov >= c.merge_overlap:
+                identity = self.identical(ov_ab, a.bbox_min, a.bbox_max, b.bbox_min, b.bbox_max) or \
+                    self.identical(ov_ba, b.bbox_min, b.bbox_max, a.bbox_min, a.bbox_max)
+                if agree or identity:
+                    pairs.append((-ov, a.id, b.id))
+            elif agree and apart == 0 and ov > 0 and (together >= 2 or self.contained(a, b) or self.contained(b, a)):
+                # touching, never seen apart, and seen whole by one detection, or one inside the other's box:
+                # two faces of one object first seen from different sides (a wardrobe's front and end)
                 pairs.append((-ov, a.id, b.id))
         for _, ia, ib in sorted(pairs):
             if ia not in self.objects or ib not in self.objects:

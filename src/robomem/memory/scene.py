@@ -86,7 +86,8 @@ class Memory:
         self._new_redirects: dict[int, int] = {}
         self._emb_dirty = False
         self._occ_dirty = False
-        self._points_file: dict[int, str] = {}
+        self._points_file: dict[int, str] = {}  # object id -> pack of point sets holding it
+        self._pack_sizes: dict[str, int] = {}  # pack -> how many point sets it was written with
         self._files: dict[str, str | None] = {"embeddings": None, "occupancy": None}
         self._records: list[ObjectRecord] | None = None
         self._engine = None
@@ -394,14 +395,21 @@ class Memory:
                              "inconsistent", "close this Memory and open it again: it resumes from the last save")
         st = self._store
         om = self.objects_map
-        for oid in sorted(self._dirty):
-            o = om.objects[oid]
-            arrays = {"points": o.points}
-            if o.colors is not None:
-                arrays["colors"] = o.colors
-            self._points_file[oid] = st.write_array(f"obj-{oid}", arrays)
         for oid in self._removed:
             self._points_file.pop(oid, None)
+        dirty = self._dirty | self._compact()
+        if dirty:  # one pack of point sets per save: one file (one fsync) instead of one per object
+            arrays: dict[str, np.ndarray] = {}
+            for oid in sorted(dirty):
+                o = om.objects[oid]
+                arrays[f"p{oid}"] = o.points
+                if o.colors is not None:
+                    arrays[f"c{oid}"] = o.colors
+            name = st.write_array("pts", arrays)
+            for oid in dirty:
+                self._points_file[oid] = name
+            self._pack_sizes[name] = len(dirty)
+        self._pack_sizes = {k: v for k, v in self._pack_sizes.items() if k in set(self._points_file.values())}
         if self._emb_dirty:
             with_emb = [o for o in sorted(om.objects.values(), key=lambda o: o.id) if o.emb_sum is not None]
             if with_emb:
@@ -416,8 +424,8 @@ class Memory:
         with st.transaction() as db:
             if self._removed:
                 db.executemany("DELETE FROM objects WHERE id = ?", [(i,) for i in sorted(self._removed)])
-            db.executemany(f"INSERT OR REPLACE INTO objects VALUES ({','.join('?' * 23)})",
-                           [self._object_row(om.objects[i]) for i in sorted(self._dirty)])
+            db.executemany(f"INSERT OR REPLACE INTO objects VALUES ({','.join('?' * 24)})",
+                           [self._object_row(om.objects[i]) for i in sorted(dirty)])
             db.executemany("INSERT OR REPLACE INTO redirects VALUES (?, ?)", sorted(self._new_redirects.items()))
             db.executemany("INSERT INTO frames VALUES (?, ?, ?, ?)",
                            [(f.seq, f.frame_id, f.t, pose_blob(f.T_world_cam)) for f in tl.frames[tl.saved_frames:]])
@@ -444,10 +452,24 @@ class Memory:
         self._emb_dirty = self._occ_dirty = False
         self._collect_garbage()
 
+    def _compact(self) -> set[int]:
+        """Objects to rewrite because the pack holding them is mostly stale (fewer than half of the point
+        sets it was written with are still read from it): rewriting them lets the old pack be deleted."""
+        live: dict[str, list[int]] = {}
+        for oid, name in self._points_file.items():
+            if oid not in self._dirty:
+                live.setdefault(name, []).append(oid)
+        out: set[int] = set()
+        for name, ids in live.items():
+            if 2 * len(ids) < self._pack_sizes.get(name, 0):
+                out.update(ids)
+        return out
+
     def _object_row(self, o: MapObject) -> tuple:
         return (o.id, o.label, o.caption, *map(float, o.centroid), *map(float, o.bbox_min), *map(float, o.bbox_max),
                 o.n_sightings, o.n_detections, o.n_embeddings, o.first_seen, o.last_seen, o.last_seq, o.n_missed,
-                json.dumps(o.label_votes), json.dumps(o.caption_votes), len(o.points), self._points_file[o.id])
+                json.dumps(o.label_votes), json.dumps(o.caption_votes), len(o.points), self._points_file[o.id],
+                float(o.voxel))
 
     def _write_snapshot_rows(self, db: Any) -> None:
         ss, ft = self.snapshot_set, self.frontier_tracker
@@ -489,20 +511,27 @@ class Memory:
         if self._files["embeddings"]:
             a = st.read_array(self._files["embeddings"])
             sums = {int(i): s for i, s in zip(a["ids"], a["sums"])}
+        packs: dict[str, dict[str, np.ndarray]] = {}
         for r in st.rows("SELECT * FROM objects ORDER BY id"):
-            a = st.read_array(r["points_file"]) if r["points_file"] else {}
-            if "points" not in a or len(a["points"]) != r["n_points"]:
-                raise StoreError(f"object {r['id']} in {st.path} has no matching point file", REBUILD)
-            o = MapObject(id=r["id"], points=a["points"], colors=a.get("colors"), emb_sum=sums.get(r["id"]),
+            name = r["points_file"]
+            if name and name not in packs:
+                packs[name] = st.read_array(name)
+            a = packs.get(name, {})
+            key = f"p{r['id']}" if f"p{r['id']}" in a else "points"  # schema 1 had one file per object
+            pts, cols = a.get(key), a.get(f"c{r['id']}" if key != "points" else "colors")
+            if pts is None or len(pts) != r["n_points"]:
+                raise StoreError(f"object {r['id']} in {st.path} has no matching point set in {name}", REBUILD)
+            o = MapObject(id=r["id"], points=pts, colors=cols, emb_sum=sums.get(r["id"]),
                           n_embeddings=r["n_embeddings"], label_votes=json.loads(r["label_votes"]),
                           caption_votes=json.loads(r["caption_votes"]), n_sightings=r["n_sightings"],
                           n_detections=r["n_detections"], first_seen=r["first_seen"], last_seen=r["last_seen"],
-                          last_seq=r["last_seq"], n_missed=r["n_missed"])
+                          last_seq=r["last_seq"], n_missed=r["n_missed"], voxel=r["voxel"])
             if (o.emb_sum is None) != (o.n_embeddings == 0):
                 raise StoreError(f"object {o.id} in {st.path} lacks its embedding in {self._files['embeddings']}",
                                  REBUILD)
             om.objects[o.id] = o
-            self._points_file[o.id] = r["points_file"]
+            self._points_file[o.id] = name
+        self._pack_sizes = {name: sum(k.startswith("p") for k in a) for name, a in packs.items()}
         om.redirects = {r["id"]: r["into_id"] for r in st.rows("SELECT * FROM redirects")}
         om.pairs = {(r["a"], r["b"]): [r["apart"], r["together"]] for r in st.rows("SELECT * FROM pairs")}
         tl = self.timeline
