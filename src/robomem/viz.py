@@ -37,11 +37,14 @@ def plot_trajectory(positions: np.ndarray, out: str | Path, title: str = "camera
     return out
 
 
-def plot_memory_map(memory, out: str | Path, title: str | None = None, max_labels: int = 80) -> Path:
-    """Top-down map of a memory (any ``MemoryView``): occupancy, objects with labels, trajectory,
-    frontiers with their view poses, and the camera poses of the memory snapshots.
+def plot_memory_map(memory, out: str | Path, title: str | None = None, max_labels: int = 80,
+                    region: tuple[float, float, float, float] | None = None) -> Path:
+    """Top-down map of a memory (any ``MemoryView``): occupancy, objects (their points, extent in the floor
+    plane, id and label or caption), trajectory, frontiers with their view poses, and the camera poses of
+    the memory snapshots. ``region`` (x0, x1, y0, y1) crops to part of the plane (labels stay readable).
 
     Drawn in the occupancy grid's floor plane (world x, y for a z-up world; see occupancy.py otherwise).
+    With more objects than ``max_labels`` in view, the largest ones are labelled.
     """
     from matplotlib.patches import Rectangle
 
@@ -77,6 +80,11 @@ def plot_memory_map(memory, out: str | Path, title: str | None = None, max_label
         ax.quiver(sxy[:, 0], sxy[:, 1], np.cos(yaw), np.sin(yaw), color="tab:purple", scale=25, width=0.004,
                   label=f"memory snapshots ({len(mem_snaps)})")
     objects = memory.objects()
+    if region is not None:
+        x0, x1, y0, y1 = region
+        cxy = to_plane(np.array([o.centroid for o in objects])) if objects else np.zeros((0, 2))
+        objects = [o for o, c in zip(objects, cxy) if x0 <= c[0] <= x1 and y0 <= c[1] <= y1]
+    labelled = {o.id for o in sorted(objects, key=lambda o: -float(np.prod(np.maximum(o.extent, 0.01))))[:max_labels]}
     cmap = plt.get_cmap("tab20")
     for k, o in enumerate(objects):
         colour = cmap(k % 20)
@@ -87,9 +95,10 @@ def plot_memory_map(memory, out: str | Path, title: str | None = None, max_label
         ax.add_patch(Rectangle(tuple(lo), *(hi - lo), fill=False, ec=colour, lw=1.0))
         c = to_plane(np.asarray(o.centroid)[None])[0]
         ax.plot(*c, "o", color=colour, ms=3)
-        if k < max_labels:
+        if o.id in labelled:
             name = o.label if o.label not in ("", "object") else (o.caption or "object").replace(" object", "")
-            ax.annotate(f"{o.id}:{name}", c, fontsize=6.5, color="black", xytext=(2, 2), textcoords="offset points")
+            ax.annotate(f"{o.id}:{name}", c, fontsize=6.5 if region is None else 8, color="black", xytext=(2, 2),
+                        textcoords="offset points")
     fronts = memory.frontiers()
     if fronts:
         fxy = to_plane(np.array([f.centroid for f in fronts]))
@@ -98,10 +107,21 @@ def plot_memory_map(memory, out: str | Path, title: str | None = None, max_label
         yaw = np.array([f.view_pose.yaw for f in fronts])
         ax.quiver(vxy[:, 0], vxy[:, 1], np.cos(yaw), np.sin(yaw), color="tab:orange", scale=25, width=0.004)
     ax.set_aspect("equal")
+    if region is None:  # fit what was mapped (the grid has 2 m of margin around it)
+        parts = [to_plane(np.asarray(o.points)) for o in memory.objects() if o.points is not None and len(o.points)]
+        if len(poses):
+            parts.append(to_plane(poses[:, :3, 3]))
+        if parts:
+            allxy = np.concatenate(parts)
+            lo, hi = allxy.min(axis=0) - 0.5, allxy.max(axis=0) + 0.5
+            region = (lo[0], hi[0], lo[1], hi[1])
+    if region is not None:
+        ax.set_xlim(region[0], region[1])
+        ax.set_ylim(region[2], region[3])
     ax.set_xlabel("m")
     ax.set_ylabel("m")
-    ax.set_title(title or f"{memory.path}: {len(objects)} objects")
-    ax.legend(loc="upper right", fontsize=8)
+    ax.set_title(title or f"{memory.path}: {len(memory.objects())} objects")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, borderaxespad=0.0)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, bbox_inches="tight")

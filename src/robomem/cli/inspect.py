@@ -15,6 +15,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--png", metavar="FILE", default=None, help="map picture to write (default DIR/map.png)")
     p.add_argument("--no-png", action="store_true", help="do not draw the map")
+    p.add_argument("--region", type=float, nargs=4, metavar=("X0", "X1", "Y0", "Y1"), default=None,
+                   help="draw only this part of the floor plane (metres, the map's axes)")
     p.set_defaults(func=run)
 
 
@@ -49,7 +51,12 @@ def run(args: argparse.Namespace) -> int:
         if not args.no_png:
             from robomem.viz import plot_memory_map
 
-            png = plot_memory_map(memory, args.png or Path(args.memory) / "map.png")
+            if args.region is not None and not (args.region[0] < args.region[1] and args.region[2] < args.region[3]):
+                from robomem.errors import InputError
+
+                raise InputError(f"--region {args.region} is empty", "give X0 < X1 and Y0 < Y1")
+            png = plot_memory_map(memory, args.png or Path(args.memory) / "map.png",
+                                  region=None if args.region is None else tuple(args.region))
             info["png"] = str(png)
     finally:
         memory.close()

@@ -151,18 +151,30 @@ def parse_seeds(text: str) -> list[int]:
     return out
 
 
-def _frames(env, explorer: str, max_steps: int, seed: int, memory, perceiver):
-    """Frames of the exploration; with the memory-driven explorer they come already integrated."""
-    if explorer == "scripted":
+class _Scripted:
+    """The scripted explorer (robomem.sim.explore) with each frame integrated, shaped like MemoryExplorer."""
+
+    def __init__(self, env, memory, perceiver, seed: int):
+        self.env, self.memory, self.perceiver, self.seed = env, memory, perceiver, seed
+        self.stop_reason = ""
+
+    def run(self, max_steps: int):
         from robomem.sim.explore import explore
 
-        for frame in explore(env, max_steps=max_steps, seed=seed):
-            memory.integrate(frame, perceiver(frame))
+        n = 0
+        for frame in explore(self.env, max_steps=max_steps, seed=self.seed):
+            self.memory.integrate(frame, self.perceiver(frame))
+            n += 1
             yield frame
-    else:
-        from robomem.memory.exploration import MemoryExplorer
+        self.stop_reason = "step budget" if n > max_steps else "no frontier left"
 
-        yield from MemoryExplorer(env, memory, perceiver, seed=seed).run(max_steps=max_steps)
+
+def _explorer(name: str, env, memory, perceiver, seed: int):
+    if name == "scripted":
+        return _Scripted(env, memory, perceiver, seed)
+    from robomem.memory.exploration import MemoryExplorer
+
+    return MemoryExplorer(env, memory, perceiver, seed=seed)
 
 
 def evaluate_house(seed: int, segmenter: str = "oracle", explorer: str = "scripted", max_steps: int = 800,
@@ -190,8 +202,9 @@ def evaluate_house(seed: int, segmenter: str = "oracle", explorer: str = "script
     n_frames = 0
     try:
         memory = Memory.create(root, config, text_encoder=perceiver.text_encoder)
+        ex = _explorer(explorer, env, memory, perceiver, seed)
         try:
-            for frame in _frames(env, explorer, max_steps, seed, memory, perceiver):
+            for frame in ex.run(max_steps):
                 n_frames += 1
                 ids, counts = np.unique(frame.instance_mask, return_counts=True)
                 for i, n in zip(ids.tolist(), counts.tolist()):
@@ -247,6 +260,7 @@ def evaluate_house(seed: int, segmenter: str = "oracle", explorer: str = "script
             "recall": m.recall, "dup_per_object": m.dup_per_object, "frames": n_frames, "sim_time_s": sim_time,
             "wall_s": wall, "cpu_s": cpu, "memory_snapshots": len(snaps),
             "objects_in_snapshots": len(in_snapshot & {o.id for o in objects}), "dir_bytes": dir_bytes,
+            "coverage": m.n_seen / m.n_gt if m.n_gt else 1.0, "stop": ex.stop_reason,
             "seen_threshold_px": threshold, "missed": missed, "unmatched_memory": extra}
 
 
@@ -257,6 +271,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     s["precision"] = s["matched"] / s["memory_objects"] if s["memory_objects"] else 1.0
     s["recall"] = s["seen_matched"] / s["seen"] if s["seen"] else 1.0
     s["dup_per_object"] = (s["matched"] + s["duplicates"]) / s["matched"] if s["matched"] else 1.0
+    s["coverage"] = s["seen"] / s["gt_objects"] if s["gt_objects"] else 1.0
+    s["sim_time_s"] = sum(r["sim_time_s"] for r in rows)
     s["wall_s"] = sum(r["wall_s"] for r in rows)
     s["cpu_s"] = sum(r["cpu_s"] for r in rows)
     why: dict[str, int] = {}
@@ -318,6 +334,30 @@ def markdown_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def comparison_table(results: list[dict[str, Any]]) -> str:
+    """Explorers side by side on the same seeds: actions (frames), simulated time, objects seen, map scores."""
+    lines = ["| explorer | seeds | frames (actions + 1) | simulated time (s) | GT objects seen (coverage) | precision "
+             "| recall | dup/object | stopped because |", "|---|---|---|---|---|---|---|---|---|"]
+    for res in results:
+        t = res["total"]
+        stops: dict[str, int] = {}
+        for r in res["rows"]:
+            stops[r["stop"]] = stops.get(r["stop"], 0) + 1
+        why = ", ".join(f"{k} ({v})" for k, v in sorted(stops.items()))
+        seeds = res["seeds"]
+        lines.append(f"| {res['explorer']} | {seeds[0]}-{seeds[-1]} | {t['frames']} | {t['sim_time_s']:.0f} "
+                     f"| {t['seen']}/{t['gt_objects']} ({t['coverage']:.3f}) | {t['precision']:.3f} | {t['recall']:.3f} "
+                     f"| {t['dup_per_object']:.3f} | {why} |")
+    lines.append("")
+    lines.append("| seed | " + " | ".join(f"{r['explorer']} frames | {r['explorer']} seen" for r in results) + " |")
+    lines.append("|---|" + "---|---|" * len(results))
+    for k, seed in enumerate(results[0]["seeds"]):
+        cells = " | ".join(f"{r['rows'][k]['frames']} | {r['rows'][k]['seen']}/{r['rows'][k]['gt_objects']}"
+                           for r in results)
+        lines.append(f"| {seed} | {cells} |")
+    return "\n".join(lines)
+
+
 def write_report(result: dict[str, Any], out_dir: str | Path) -> tuple[Path, Path]:
     """``mapping-<segmenter>-<explorer>.json`` and ``.md`` in ``out_dir``."""
     out = Path(out_dir)
@@ -338,7 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m robomem.eval.mapping", description=__doc__.split("\n\n")[0])
     p.add_argument("--seeds", default="100-109", help="house seeds, e.g. 100-109 or 1,4,7 (default 100-109)")
     p.add_argument("--segmenter", default="oracle", choices=SEGMENTERS)
-    p.add_argument("--explorer", default="scripted", choices=EXPLORERS)
+    p.add_argument("--explorer", default="scripted",
+                   help="scripted (robomem.sim.explore), memory (robomem.memory.exploration) or both: scripted,memory")
     p.add_argument("--max-steps", type=int, default=800, help="exploration actions per house (default 800)")
     p.add_argument("--min-pixels", type=int, default=SEEN_PIXELS,
                    help="mask pixels (at 320x240) a GT object needs in some frame to count for recall")
@@ -347,11 +388,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", default=None, metavar="DIR", help="keep each house's memory directory under DIR")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    result = evaluate_mapping(parse_seeds(args.seeds), args.segmenter, args.explorer, args.max_steps,
-                              RobomemConfig.load(args.config), args.min_pixels, args.keep)
-    js, md = write_report(result, args.out)
-    print(markdown_table(result))
-    print(f"wrote {js} and {md}")
+    explorers = [e.strip() for e in args.explorer.split(",") if e.strip()]
+    results = []
+    for explorer in explorers:
+        result = evaluate_mapping(parse_seeds(args.seeds), args.segmenter, explorer, args.max_steps,
+                                  RobomemConfig.load(args.config), args.min_pixels, args.keep)
+        js, md = write_report(result, args.out)
+        print(markdown_table(result))
+        print(f"wrote {js} and {md}")
+        results.append(result)
+    if len(results) > 1:
+        cmp = Path(args.out) / f"exploration-{args.segmenter}.md"
+        cmp.write_text(comparison_table(results) + "\n")
+        print(comparison_table(results))
+        print(f"wrote {cmp}")
     return 0
 
 

@@ -6,7 +6,7 @@ from the frames the robot has integrated. The environment is only asked to execu
 obstacle.
 
 Loop (``MemoryExplorer.run``):
-1. look around (a full turn in 30 degree steps), integrating every frame;
+1. look around (30 degree turns; at the start everything is unknown, so a full turn), integrating every frame;
 2. score every frontier: information gain = unknown floor area (m^2) within ``gain_radius`` of the
    frontier's centroid (what looking into it can reveal), cost = path length on the memory's grid to its
    view pose (Dijkstra over free cells with ``clearance`` from obstacles, 8-connected, no corner
@@ -14,8 +14,11 @@ Loop (``MemoryExplorer.run``):
    are skipped;
 3. follow the path with discrete actions, replanning every ``replan_every`` steps (the map grows while
    moving; the target is dropped when its frontier is gone);
-4. at the view pose, face the frontier and look around; a frontier still there after it was visited is
-   blacklisted (unknown space that cannot be seen from the floor, e.g. behind furniture);
+4. at the view pose, face the frontier and look around, turning only while some bearing not yet in view
+   reaches unknown space before an obstacle (within ``look_range``); if the frontier is still there (the
+   floor right in front of the camera is below its view), drive up to the frontier itself and look
+   again; a frontier visited this way is not chosen again (unknown space that cannot be seen from the
+   floor, e.g. behind furniture, stays unknown);
 5. stop when no frontier with a path remains (covered) or after ``max_steps`` actions.
 """
 
@@ -37,6 +40,7 @@ from robomem.types import Detection, Frame
 log = logging.getLogger(__name__)
 
 TURN = math.radians(30.0)
+N_BEARINGS = 180  # rays (every 2 degrees) checked for unknown space when deciding where to look
 SQRT2 = math.sqrt(2.0)
 
 
@@ -53,6 +57,8 @@ class ExplorationConfig:
     lookahead: float = 1.5  # metres: farthest waypoint aimed at in a straight line
     revisit_radius: float = 0.6  # metres: a frontier this close to a visited one is blacklisted
     max_failures: int = 3  # blocked steps on one trip before it is given up
+    look_range: float = 3.0  # metres: bearings whose ray meets unknown space within this are worth a look
+    hfov_deg: float = 90.0  # the camera's horizontal field of view (which bearings a heading shows)
 
 
 class Planner:
@@ -201,11 +207,46 @@ class MemoryExplorer:
     def _yaw(self) -> float:
         return float(self.env.pose[2])
 
+    def _open_bearings(self) -> np.ndarray:
+        """(N_BEARINGS,) bool: from the robot, does the ray along each bearing (plane angle) reach unknown
+        space before an obstacle, within ``look_range``? (Where looking can still show something new.)"""
+        occ = self.memory.occupancy
+        if not occ.ready or not occ.logodds.size:
+            return np.ones(N_BEARINGS, bool)
+        angles = np.arange(N_BEARINGS) * (2 * math.pi / N_BEARINGS)
+        steps = np.arange(1, int(self.config.look_range / (0.5 * occ.resolution)) + 1) * (0.5 * occ.resolution)
+        here = self._xy()
+        pts = here[None, None] + steps[None, :, None] * np.stack([np.cos(angles), np.sin(angles)], 1)[:, None]
+        i, j = occ.cells(pts.reshape(-1, 2))
+        inside = occ._inside(i, j)
+        state = np.full(len(i), UNKNOWN, np.int8)
+        state[inside] = occ.state[i[inside], j[inside]]
+        state = state.reshape(N_BEARINGS, len(steps))
+        blocked = state != FREE
+        first = np.where(blocked.any(axis=1), blocked.argmax(axis=1), -1)
+        hit = state[np.arange(N_BEARINGS), np.maximum(first, 0)]
+        return (first >= 0) & (hit == UNKNOWN)
+
     def _look_around(self) -> Iterator[Frame]:
+        """Turn in 30 degree steps while some bearing not yet in view this time still opens onto unknown
+        space (all the way round when everything is unknown; not at all when nothing is)."""
+        half_fov = math.radians(self.config.hfov_deg) / 2
+        bearings = np.arange(N_BEARINGS) * (2 * math.pi / N_BEARINGS)
+        viewed = [self._yaw()]
         for _ in range(12):
             if self.steps >= self.max_steps:
                 return
-            yield from self._act("turn_left_30")
+            covered = np.zeros(N_BEARINGS, bool)
+            for yaw in viewed:
+                covered |= np.abs(np.angle(np.exp(1j * (bearings - yaw)))) <= half_fov
+            need = self._open_bearings() & ~covered
+            if not need.any():
+                return
+            err = np.angle(np.exp(1j * (bearings[need] - self._yaw())))
+            left = err[err > 0].min() if (err > 0).any() else math.inf
+            right = -err[err < 0].max() if (err < 0).any() else math.inf
+            yield from self._act("turn_left_30" if left <= right else "turn_right_30")
+            viewed.append(self._yaw())
 
     def _turn_to(self, yaw: float) -> Iterator[Frame]:
         for _ in range(8):
@@ -238,6 +279,14 @@ class MemoryExplorer:
             out.append((g / (dist[goal] + c.distance_offset), f, goal, float(g), float(dist[goal])))
         out.sort(key=lambda r: (-r[0], r[1].id))
         return out
+
+    def _frontier_near(self, xy: np.ndarray) -> Frontier | None:
+        """A current frontier whose centroid is within ``revisit_radius`` of a plane point."""
+        occ = self.memory.occupancy
+        for f in self.memory.frontiers():
+            if np.linalg.norm(occ.to_plane(f.centroid[None])[0] - xy) < self.config.revisit_radius:
+                return f
+        return None
 
     def _plan(self) -> tuple[Planner, tuple[int, int] | None]:
         planner = Planner(self.memory.occupancy, self.config.clearance, self.blocked)
@@ -318,8 +367,19 @@ class MemoryExplorer:
                                "step": self.steps})
             log.debug("frontier %d: gain %.1f m2, path %.1f m", f.id, gain, length)
             yield from self._travel(f.id, goal_xy)
-            self.visited.append(self.memory.occupancy.to_plane(f.centroid[None])[0])
             yield from self._turn_to(f.view_pose.yaw)
             yield from self._look_around()
+            # still there? The floor just ahead is below the camera's view (about 1.6 m at 1.2 m height):
+            # drive up to the frontier itself and look again before giving it up
+            fxy = self.memory.occupancy.to_plane(f.centroid[None])[0]
+            if self._frontier_near(fxy) is not None and self.steps < self.max_steps:
+                planner, _ = self._plan()
+                edge = planner.nearest_nav(fxy, 0.8)
+                if edge is not None:
+                    edge_xy = self.memory.occupancy.cell_centers(np.array([edge[0]]), np.array([edge[1]]))[0]
+                    yield from self._travel(self._frontier_near(fxy).id, edge_xy)
+                    yield from self._turn_to(f.view_pose.yaw)
+                    yield from self._look_around()
+            self.visited.append(fxy)
         if not self.stop_reason:
             self.stop_reason = "step budget"
