@@ -216,9 +216,9 @@ def evaluate_house(seed: int, segmenter: str = "oracle", explorer: str = "script
             objects = memory.objects()
             snaps = [s for s in memory.snapshots() if s.frontier_id is None]
             in_snapshot = {o for s in snaps for o in s.object_ids}
-            dir_bytes = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
         finally:
             memory.close()
+        dir_bytes = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())  # closed: WAL checkpointed
     finally:
         env.close()
         if keep is None:

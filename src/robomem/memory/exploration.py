@@ -19,7 +19,10 @@ Loop (``MemoryExplorer.run``):
    floor right in front of the camera is below its view), drive up to the frontier itself and look
    again; a frontier visited this way is not chosen again (unknown space that cannot be seen from the
    floor, e.g. behind furniture, stays unknown);
-5. stop when no frontier with a path remains (covered) or after ``max_steps`` actions.
+5. when no frontier with a path remains (the floor is covered): close-ups, nearest first, of the large
+   objects never seen from nearer than ``inspect_distance`` (a bookshelf seen across the room hides its
+   books);
+   stop when none is left or after ``max_steps`` actions.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ class ExplorationConfig:
     """Settings of the memory-driven explorer (defaults tuned on sim seeds 0-9)."""
 
     clearance: float = 0.3  # metres from the nearest occupied cell a planned path keeps (agent radius 0.2)
+    min_clearance: float = 0.2  # ... near the robot's own position (it may have stopped in a doorway)
+    escape: float = 0.8  # metres around the robot where min_clearance applies
     gain_radius: float = 1.5  # metres around a frontier whose unknown area counts as its information gain
     min_gain: float = 0.5  # m^2 of unknown floor a frontier must open to be worth a trip
     distance_offset: float = 1.0  # metres added to path lengths in the utility (near frontiers are not free)
@@ -58,13 +63,17 @@ class ExplorationConfig:
     revisit_radius: float = 0.6  # metres: a frontier this close to a visited one is blacklisted
     max_failures: int = 3  # blocked steps on one trip before it is given up
     look_range: float = 3.0  # metres: bearings whose ray meets unknown space within this are worth a look
+    inspect_distance: float = 2.0  # metres: objects never seen from nearer get a close-up (0 = no close-ups)
+    inspect_standoff: float = 1.0  # metres from the object where a close-up is taken
+    inspect_min_size: float = 0.5  # metres: only objects this large (furniture that may hold small things)
     hfov_deg: float = 90.0  # the camera's horizontal field of view (which bearings a heading shows)
 
 
 class Planner:
     """Shortest paths over the navigable cells of an occupancy grid (a snapshot of the grid)."""
 
-    def __init__(self, occupancy, clearance: float, blocked_xy: list[np.ndarray] | None = None):
+    def __init__(self, occupancy, clearance: float, blocked_xy: list[np.ndarray] | None = None,
+                 start_xy: np.ndarray | None = None, min_clearance: float = 0.0, escape: float = 0.0):
         self.occ = occupancy
         state = occupancy.state
         self.res = float(occupancy.resolution)
@@ -74,6 +83,12 @@ class Planner:
         else:
             dist = np.full(state.shape, np.inf)
         nav = (state == FREE) & (dist > clearance)
+        if start_xy is not None and escape > 0:  # the robot may stand closer to things than paths keep:
+            H, W = state.shape  # let it leave through cells it fits in (min_clearance) near where it is
+            ii, jj = np.mgrid[0:H, 0:W]
+            c = occupancy.cell_centers(ii.ravel(), jj.ravel()).reshape(H, W, 2)
+            near = np.linalg.norm(c - np.asarray(start_xy)[None, None], axis=2) <= escape
+            nav |= near & (state == FREE) & (dist > min_clearance)
         if blocked_xy:
             bi, bj = occupancy.cells(np.array(blocked_xy))
             ok = occupancy._inside(bi, bj)
@@ -185,7 +200,9 @@ class MemoryExplorer:
         self.steps = 0
         self.max_steps = 0
         self.blocked: list[np.ndarray] = []  # plane points where a forward step bumped into something
-        self.visited: list[np.ndarray] = []  # frontier centroids (plane) already visited
+        self.visited: list[np.ndarray] = []  # frontier centroids (plane) visited or given up: not chosen again
+        self.failed: list[np.ndarray] = []  # frontier centroids a trip to which failed (no path, blocked)
+        self.last_travel = ""
         self.trips: list[dict] = []  # one record per chosen frontier (for reports)
         self.stop_reason = ""
 
@@ -280,52 +297,60 @@ class MemoryExplorer:
         out.sort(key=lambda r: (-r[0], r[1].id))
         return out
 
-    def _frontier_near(self, xy: np.ndarray) -> Frontier | None:
-        """A current frontier whose centroid is within ``revisit_radius`` of a plane point."""
+    def _frontier_near(self, xy: np.ndarray, radius: float | None = None) -> Frontier | None:
+        """A current frontier whose centroid is within ``radius`` (default ``revisit_radius``) of a plane point."""
         occ = self.memory.occupancy
+        radius = self.config.revisit_radius if radius is None else radius
         for f in self.memory.frontiers():
-            if np.linalg.norm(occ.to_plane(f.centroid[None])[0] - xy) < self.config.revisit_radius:
+            if np.linalg.norm(occ.to_plane(f.centroid[None])[0] - xy) < radius:
                 return f
         return None
 
     def _plan(self) -> tuple[Planner, tuple[int, int] | None]:
-        planner = Planner(self.memory.occupancy, self.config.clearance, self.blocked)
+        c = self.config
+        planner = Planner(self.memory.occupancy, c.clearance, self.blocked, start_xy=self._xy(),
+                          min_clearance=c.min_clearance, escape=c.escape)
         start = planner.cell_of(self._xy())
         return planner, start
 
-    def _travel(self, frontier_id: int, goal_xy: np.ndarray) -> Iterator[Frame]:
-        """Walk towards ``goal_xy`` (plane), replanning as the map grows; returns when there, stuck, the
-        frontier vanished, or the budget is spent."""
+    def _travel(self, frontier_xy: np.ndarray | None, goal_xy: np.ndarray) -> Iterator[Frame]:
+        """Walk towards ``goal_xy`` (plane), replanning as the map grows. Sets ``last_travel`` to why it
+        stopped: arrived, explored (no frontier left near ``frontier_xy``, when given), no path, blocked,
+        or budget."""
         c = self.config
         failures = 0
+        self.last_travel = "budget"
         while self.steps < self.max_steps:
             if np.linalg.norm(goal_xy - self._xy()) <= c.arrive_distance:
+                self.last_travel = "arrived"
                 return
-            if frontier_id not in {f.id for f in self.memory.frontiers()}:
+            if frontier_xy is not None and self._frontier_near(frontier_xy, 1.0) is None:
+                self.last_travel = "explored"
                 return
             planner, start = self._plan()
             goal = planner.nearest_nav(goal_xy, 0.6)
-            if start is None or goal is None:
-                return
-            planner.distances_from(start)
-            path = planner.path_to(goal)
+            path = None
+            if start is not None and goal is not None:
+                planner.distances_from(start)
+                path = planner.path_to(goal)
             if path is None:
+                self.last_travel = "no path"
                 return
             for _ in range(c.replan_every):
                 if self.steps >= self.max_steps:
                     return
                 here = self._xy()
                 if np.linalg.norm(goal_xy - here) <= c.arrive_distance:
-                    return
+                    break
                 # the farthest waypoint within lookahead that is in straight line of sight
                 d = np.linalg.norm(path - here, axis=1)
-                k = int(np.argmin(d))
-                j = k
+                j = int(np.argmin(d))
                 while j + 1 < len(path) and np.linalg.norm(path[j + 1] - here) < c.lookahead \
                         and planner.line_free(here, path[j + 1]):
                     j += 1
                 wp = path[j] if np.linalg.norm(path[j] - here) > 0.12 else path[min(j + 1, len(path) - 1)]
-                if np.linalg.norm(wp - here) < 0.12:
+                if np.linalg.norm(wp - here) < 0.12:  # at the end of the path (the goal cell nearest goal_xy)
+                    self.last_travel = "arrived"
                     return
                 heading = math.atan2(wp[1] - here[1], wp[0] - here[0])
                 err = math.atan2(math.sin(heading - self._yaw()), math.cos(heading - self._yaw()))
@@ -338,12 +363,14 @@ class MemoryExplorer:
                     yaw = self._yaw()
                     self.blocked.append(here + 0.35 * np.array([math.cos(yaw), math.sin(yaw)]))
                     if failures >= c.max_failures:
+                        self.last_travel = "blocked"
                         return
                     break  # replan around the bump
 
     def run(self, max_steps: int = 800) -> Iterator[Frame]:
         """Frames of the exploration (each already integrated into the memory): the start frame, then one
         per action, at most ``max_steps`` actions."""
+        c = self.config
         self.max_steps = int(max_steps)
         if self.reset:
             from robomem.sim.nav_env import start_pose  # the env's start (the scripted explorer's too)
@@ -360,26 +387,81 @@ class MemoryExplorer:
             cands = self._candidates(planner, start)
             if not cands:
                 self.stop_reason = "no reachable frontier left"
-                return
+                break
             _, f, goal, gain, length = cands[0]
             goal_xy = self.memory.occupancy.cell_centers(np.array([goal[0]]), np.array([goal[1]]))[0]
             self.trips.append({"frontier": f.id, "gain_m2": round(gain, 2), "path_m": round(length, 2),
                                "step": self.steps})
             log.debug("frontier %d: gain %.1f m2, path %.1f m", f.id, gain, length)
-            yield from self._travel(f.id, goal_xy)
+            fxy = self.memory.occupancy.to_plane(f.centroid[None])[0]
+            yield from self._travel(fxy, goal_xy)
+            self.trips[-1]["end"] = self.last_travel
+            if self.last_travel in ("no path", "blocked"):
+                # could not get there now; give up on it after the second failure
+                self.failed.append(fxy)
+                if sum(np.linalg.norm(v - fxy) < c.revisit_radius for v in self.failed) >= 2:
+                    self.visited.append(fxy)
+                continue
+            if self.last_travel == "explored":
+                continue
             yield from self._turn_to(f.view_pose.yaw)
             yield from self._look_around()
             # still there? The floor just ahead is below the camera's view (about 1.6 m at 1.2 m height):
             # drive up to the frontier itself and look again before giving it up
-            fxy = self.memory.occupancy.to_plane(f.centroid[None])[0]
             if self._frontier_near(fxy) is not None and self.steps < self.max_steps:
                 planner, _ = self._plan()
                 edge = planner.nearest_nav(fxy, 0.8)
                 if edge is not None:
                     edge_xy = self.memory.occupancy.cell_centers(np.array([edge[0]]), np.array([edge[1]]))[0]
-                    yield from self._travel(self._frontier_near(fxy).id, edge_xy)
+                    yield from self._travel(fxy, edge_xy)
                     yield from self._turn_to(f.view_pose.yaw)
                     yield from self._look_around()
             self.visited.append(fxy)
         if not self.stop_reason:
             self.stop_reason = "step budget"
+        if c.inspect_distance > 0:
+            yield from self._inspect()
+
+    def _closest_view(self, oid: int, centroid: np.ndarray) -> float:
+        """Distance from the object's centroid to the nearest camera that saw it."""
+        return min((float(np.linalg.norm(s.camera_pose[:3, 3] - centroid)) for s in self.memory.sightings(oid)),
+                   default=math.inf)
+
+    def _inspect(self) -> Iterator[Frame]:
+        """Close-ups: the floor is covered, but furniture seen only from afar (a bookshelf across the room)
+        may hold small things not seen yet. Visit, nearest first, a pose ``inspect_standoff`` from every
+        object at least ``inspect_min_size`` large never seen from nearer than ``inspect_distance``, and
+        face it."""
+        c = self.config
+        occ = self.memory.occupancy
+        done: set[int] = set()
+        while self.steps < self.max_steps:
+            todo = [o for o in self.memory.objects()
+                    if o.id not in done and float(np.max(o.extent)) >= c.inspect_min_size
+                    and self._closest_view(o.id, o.centroid) > c.inspect_distance]
+            if not todo:
+                return
+            planner, start = self._plan()
+            if start is None:
+                return
+            dist = planner.distances_from(start)
+            best = None
+            for o in todo:
+                gp = occ.goal_pose(o.centroid, standoff=c.inspect_standoff)
+                cell = None if gp is None else planner.nearest_nav(occ.to_plane(gp.position[None])[0], 0.5)
+                if cell is None or not np.isfinite(dist[cell]):
+                    done.add(o.id)
+                    continue
+                if best is None or dist[cell] < best[0]:
+                    best = (float(dist[cell]), o, cell)
+            if best is None:
+                return
+            _, o, cell = best
+            done.add(o.id)
+            goal_xy = occ.cell_centers(np.array([cell[0]]), np.array([cell[1]]))[0]
+            self.trips.append({"object": o.id, "label": o.label, "path_m": round(best[0], 2), "step": self.steps})
+            yield from self._travel(None, goal_xy)
+            self.trips[-1]["end"] = self.last_travel
+            target = occ.to_plane(o.centroid[None])[0]
+            here = self._xy()
+            yield from self._turn_to(math.atan2(target[1] - here[1], target[0] - here[0]))

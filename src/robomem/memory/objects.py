@@ -414,40 +414,36 @@ class ObjectMap:
         for det, oid in zip(detections, assigned):
             if oid is not None:
                 by_obj.setdefault(oid, []).append(det.points_world)
-        touching = self._touching(sorted(by_obj))
-        if not touching:
+        if len(by_obj) < 2:
             return
-        dets = {oid: np.concatenate(p) for oid, p in by_obj.items()}
-        boxes = {oid: (p.min(axis=0) - r, p.max(axis=0) + r) for oid, p in dets.items()}
-        trees: dict[int, cKDTree] = {}
-
-        def tree(oid: int) -> cKDTree:
-            if oid not in trees:
-                trees[oid] = cKDTree(dets[oid])
-            return trees[oid]
-
-        neighbours: dict[int, list[int]] = {}
-        for a, b in touching:
-            for x, y in ((a, b), (b, a)):  # x gives up points only where y's detection reaches
-                lo, hi = boxes[y]
-                ox = self.objects[x]
-                if np.all(ox.bbox_min <= hi) and np.all(lo <= ox.bbox_max):
-                    neighbours.setdefault(x, []).append(y)
-        for a in sorted(neighbours):
+        ids = sorted(by_obj)
+        pts = [np.concatenate(by_obj[i]) for i in ids]
+        owner = np.concatenate([np.full(len(p), k) for k, p in enumerate(pts)])
+        lo = np.array([p.min(axis=0) for p in pts]) - r
+        hi = np.array([p.max(axis=0) for p in pts]) + r
+        tree: cKDTree | None = None
+        for k, a in enumerate(ids):
             oa = self.objects[a]
+            # the other detections of this frame that reach into this object's box
+            reach = np.nonzero(np.all((lo <= oa.bbox_max) & (oa.bbox_min <= hi), axis=1))[0]
+            reach = reach[reach != k]
+            if not len(reach):
+                continue
+            p = oa.points
+            idx = np.nonzero(np.all((p >= lo[reach].min(axis=0)) & (p <= hi[reach].max(axis=0)), axis=1))[0]
+            if not len(idx):
+                continue
+            q = p[idx]
+            idx = idx[np.any(np.all((q[None] >= lo[reach, None]) & (q[None] <= hi[reach, None]), axis=2), axis=0)]
+            if not len(idx):
+                continue
+            if tree is None:
+                tree = cKDTree(np.concatenate(pts))
+            # the nearest detection point (within r) belongs to another object's detection, not to its own
+            d, j = tree.query(oa.points[idx], k=1, distance_upper_bound=r)
+            hit = np.isfinite(d)
             drop = np.zeros(len(oa.points), bool)
-            for b in neighbours[a]:
-                lo, hi = boxes[b]
-                idx = np.nonzero(np.all((oa.points >= lo) & (oa.points <= hi), axis=1))[0]  # near b's detection
-                if not len(idx):
-                    continue
-                d_other, _ = tree(b).query(oa.points[idx], k=1, distance_upper_bound=r)
-                near = np.isfinite(d_other)
-                if not near.any():
-                    continue
-                idx, d_other = idx[near], d_other[near]
-                d_own, _ = tree(a).query(oa.points[idx], k=1, distance_upper_bound=r)
-                drop[idx[~np.isfinite(d_own) | (d_own > d_other)]] = True
+            drop[idx[hit][owner[j[hit]] != k]] = True
             if drop.any() and not drop.all():
                 oa.points = oa.points[~drop]
                 if oa.colors is not None:
