@@ -257,7 +257,7 @@ def test_point_packs_are_compacted(small):
     rewritten later is compacted away, so the arrays folder does not grow with every save."""
     with Memory.open(small) as mem:
         ids = sorted(mem.objects_map.objects)
-        for k, oid in enumerate(ids):  # rewrite the objects one save at a time
+        for oid in ids:  # rewrite the objects one save at a time
             mem._dirty.add(oid)
             mem.save()
             packs = set(mem._points_file.values())

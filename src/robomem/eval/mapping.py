@@ -346,8 +346,8 @@ def comparison_table(results: list[dict[str, Any]]) -> str:
         why = ", ".join(f"{k} ({v})" for k, v in sorted(stops.items()))
         seeds = res["seeds"]
         lines.append(f"| {res['explorer']} | {seeds[0]}-{seeds[-1]} | {t['frames']} | {t['sim_time_s']:.0f} "
-                     f"| {t['seen']}/{t['gt_objects']} ({t['coverage']:.3f}) | {t['precision']:.3f} | {t['recall']:.3f} "
-                     f"| {t['dup_per_object']:.3f} | {why} |")
+                     f"| {t['seen']}/{t['gt_objects']} ({t['coverage']:.3f}) | {t['precision']:.3f} "
+                     f"| {t['recall']:.3f} | {t['dup_per_object']:.3f} | {why} |")
     lines.append("")
     lines.append("| seed | " + " | ".join(f"{r['explorer']} frames | {r['explorer']} seen" for r in results) + " |")
     lines.append("|---|" + "---|---|" * len(results))
