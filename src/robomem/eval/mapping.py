@@ -2,7 +2,8 @@
 
 For each seed: a house is explored (the scripted explorer ``robomem.sim.explore`` or the memory-driven one
 ``robomem.memory.exploration``), every frame goes through the Perceiver and ``Memory.integrate``, and the
-final memory objects are matched to the simulator's ground-truth objects.
+final memory objects are matched to the simulator's ground-truth objects (explorer ``frontiers`` is the
+memory-driven one without its close-up tour).
 
 Matching (``match_objects``):
 - a memory object and a GT object are *compatible* when the memory object's majority label equals the GT
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 
 MATCH_RADIUS = 0.3  # metres from a memory object's centre to the GT box
 SEEN_PIXELS = 50  # mask pixels (at 320x240) an object needs in some frame to count for recall
-EXPLORERS = ("scripted", "memory")
+EXPLORERS = ("scripted", "memory", "frontiers")  # frontiers: the memory explorer without close-ups
 SEGMENTERS = ("oracle", "oracle_noisy")
 
 
@@ -172,9 +173,10 @@ class _Scripted:
 def _explorer(name: str, env, memory, perceiver, seed: int):
     if name == "scripted":
         return _Scripted(env, memory, perceiver, seed)
-    from robomem.memory.exploration import MemoryExplorer
+    from robomem.memory.exploration import ExplorationConfig, MemoryExplorer
 
-    return MemoryExplorer(env, memory, perceiver, seed=seed)
+    config = ExplorationConfig(inspect_distance=0.0) if name == "frontiers" else ExplorationConfig()
+    return MemoryExplorer(env, memory, perceiver, seed=seed, config=config)
 
 
 def evaluate_house(seed: int, segmenter: str = "oracle", explorer: str = "scripted", max_steps: int = 800,
@@ -379,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", default="100-109", help="house seeds, e.g. 100-109 or 1,4,7 (default 100-109)")
     p.add_argument("--segmenter", default="oracle", choices=SEGMENTERS)
     p.add_argument("--explorer", default="scripted",
-                   help="scripted (robomem.sim.explore), memory (robomem.memory.exploration) or both: scripted,memory")
+                   help="scripted (robomem.sim.explore), memory (robomem.memory.exploration), frontiers (the memory "
+                        "explorer without close-ups), or several: scripted,memory,frontiers")
     p.add_argument("--max-steps", type=int, default=800, help="exploration actions per house (default 800)")
     p.add_argument("--min-pixels", type=int, default=SEEN_PIXELS,
                    help="mask pixels (at 320x240) a GT object needs in some frame to count for recall")
