@@ -63,7 +63,7 @@ def test_explores_the_house_from_memory_alone_and_stops_when_covered(explored):
 
 
 def test_planner_paths_stay_on_known_free_cells_away_from_obstacles(explored):
-    _, _, memory, explorer, _, _ = explored
+    _, _, memory, _, _, _ = explored
     occ = memory.occupancy
     c = ExplorationConfig()
     here = occ.to_plane(memory.trajectory()[1][-1][:3, 3][None])[0]

@@ -172,7 +172,7 @@ def test_two_detections_in_one_frame_are_two_objects_and_stay_apart():
 
 def test_fragments_seen_whole_later_merge():
     """Two pieces of one object detected separately in one frame (a class-agnostic segmenter cutting a
-    chair at an occluder) become two objects, and merge once whole views cover both at least as often."""
+    chair at an occluder) become two objects, and merge once whole views cover both as often."""
     K = CameraIntrinsics.from_hfov(np.pi / 2, 64, 48)
     T = camera_pose(np.array([-2.0, 0.0, 0.0]), 0.0)  # looking along +x at the object 2 m away
     depth = np.full((48, 64), 2.0, np.float32)
@@ -191,7 +191,7 @@ def test_fragments_seen_whole_later_merge():
     assert om.merge_duplicates() == {}  # seen apart once, never together: kept
     res = om.integrate([Detection(points_world=plate, mask=whole_mask, label="object", embedding=e)], 1, 1, frame)
     assert om.evidence(x, y) == (1, 1)  # the whole view's mask holds the other piece's visible points
-    merged = om.merge_duplicates()
+    merged = om.merge_duplicates()  # class-agnostic pieces: together as often as apart is enough
     assert len(om) == 1 and merged and om.resolve(x) == om.resolve(y) == res.assignments[0]
 
 

@@ -12,6 +12,10 @@ Rules (thresholds in ``MemoryConfig``; rationale in docs/memory.md, "Objects"):
   segmenter that returns two masks says they are two things, so two adjacent same-label objects (books
   on a shelf, a keyboard on a desk) never fuse in a frame that shows both; unmatched detections start
   new objects;
+- a detection fused into an object does not add its points lying on another known object that this
+  frame did not detect (nearer that object than its own) when that object has another label, or the
+  same category but was seen apart from it before: the other half of a merged mask (a chair and the
+  table behind it, two chairs side by side);
 - where one frame shows two touching objects as two detections, each object gives up the points lying
   on the other's detection rather than its own (undoing a merged mask or a neighbour's lone view);
 - fusing merges the point sets on a ``object_voxel_size`` grid (coarsened by 1.25x while the set exceeds
@@ -23,7 +27,8 @@ Rules (thresholds in ``MemoryConfig``; rationale in docs/memory.md, "Objects"):
   the two *together* once more;
 - every ``merge_every`` frames, pairs of objects where one's points lie mostly (>= ``merge_overlap``)
   within ``association_radius`` of the other's, whose labels agree (or one is geometrically identical to
-  the other), and that were not seen apart more often than together, are merged. Real neighbours (a
+  the other), and that were never seen apart (or seen together at least as often, twice as often for
+  category labels), are merged. Real neighbours (a
   book in a shelf, a keyboard on a desk) are seen apart in nearly every frame that shows them.
 
 Detections never carry ids into memory: ``Detection.gt_id`` is for evaluation and is never read here.
@@ -166,6 +171,7 @@ class ObjectMap:
         self.next_id = 0
         self.redirects: dict[int, int] = {}  # merged-away id -> id it was merged into
         self.pairs: dict[tuple[int, int], list[int]] = {}  # (a, b), a < b -> [seen apart, seen together]
+        self._reach: dict[int, list[int]] = {}  # last frame: detection index -> objects its points reach
 
     def __len__(self) -> int:
         return len(self.objects)
@@ -256,8 +262,7 @@ class ObjectMap:
             return None
         d, _ = obj.tree.query(sample, k=1, distance_upper_bound=self.radius(obj))
         ov = float(np.isfinite(d).mean())
-        # a view of a side not seen before lies inside the object's box (agreeing label) without overlapping
-        if max(ov, iou) < c.min_overlap and not (agree and bound >= CONTAIN):
+        if max(ov, iou) < c.min_overlap:
             return None
         if not agree and not self.identical(ov, lo, hi, obj.bbox_min, obj.bbox_max):
             return None
@@ -301,6 +306,7 @@ class ObjectMap:
         chair at an occluder), not two neighbours."""
         pairs = []
         table = self.box_table()
+        self._reach = {}
         for k, det in enumerate(detections):
             if len(det.points_world) == 0:
                 continue
@@ -314,6 +320,7 @@ class ObjectMap:
             r = np.array([self.radius(o) for o in cands])[:, None, None]
             bounds = np.all((sample[None] >= olo[:, None] - r) & (sample[None] <= ohi[:, None] + r), axis=2).mean(1)
             ious = box_ious(box[0], box[1], olo, ohi)
+            self._reach[k] = [o.id for o, b in zip(cands, bounds.tolist()) if b >= 0.1]
             for o, bound, iou in zip(cands, bounds.tolist(), ious.tolist()):
                 if max(bound, iou) < self.config.min_overlap:
                     continue
@@ -363,8 +370,26 @@ class ObjectMap:
         o.points, o.colors = merged, mcols
         o.refresh()
 
-    def _add_detection(self, o: MapObject, det: Detection, t: float, seq: int) -> None:
-        self._fuse_points(o, det.points_world, det.colors)
+    def _own_points(self, pts: np.ndarray, obj: MapObject, others: list[MapObject]) -> np.ndarray | None:
+        """Which of a detection's points to add to ``obj``: not those lying on one of ``others`` (known
+        objects not detected in this frame that are something else) nearer than on ``obj`` — the part of a
+        merged mask (a chair and the table behind it) that is the other thing. None: all of them."""
+        if not others:
+            return None
+        r = TIGHT * self.config.association_radius
+        d_own, _ = obj.tree.query(pts, k=1, distance_upper_bound=self.radius(obj))
+        keep = np.ones(len(pts), bool)
+        for ob in others:
+            d, _ = ob.tree.query(pts, k=1, distance_upper_bound=r)
+            keep &= ~(np.isfinite(d) & (d < d_own))
+        return None if keep.all() else keep
+
+    def _add_detection(self, o: MapObject, det: Detection, t: float, seq: int, keep: np.ndarray | None = None
+                       ) -> None:
+        if keep is None:
+            self._fuse_points(o, det.points_world, det.colors)
+        elif keep.any():
+            self._fuse_points(o, det.points_world[keep], None if det.colors is None else det.colors[keep])
         if det.embedding is not None:
             e = np.asarray(det.embedding, dtype=np.float64)
             o.emb_sum = e.copy() if o.emb_sum is None else o.emb_sum + e
@@ -388,10 +413,12 @@ class ObjectMap:
         camera and depth), also record which objects the frame shows apart or together."""
         res = FuseResult(assignments=[])
         matched = self.assign(detections, frame)
-        for det, oid in zip(detections, matched):
+        taken = {o for o in matched if o is not None}
+        for k, (det, oid) in enumerate(zip(detections, matched)):
             if len(det.points_world) == 0:
                 res.assignments.append(None)
                 continue
+            keep = None
             if oid is None:
                 o = self._new_object()
                 res.new.append(o.id)
@@ -399,7 +426,11 @@ class ObjectMap:
                 o = self.objects[oid]
                 if oid not in res.updated:
                     res.updated.append(oid)
-            self._add_detection(o, det, t, seq)
+                others = [self.objects[x] for x in self._reach.get(k, []) if x != oid and x not in taken
+                          and specific(det.label) and (not self.semantic(det.label, det.embedding, self.objects[x])[0]
+                                                       or self.evidence(oid, x)[0] > 0)]
+                keep = self._own_points(det.points_world, o, others)
+            self._add_detection(o, det, t, seq, keep)
             res.assignments.append(o.id)
         self._carve(detections, res.assignments)
         self._record_evidence(detections, res.assignments, frame)
@@ -552,9 +583,10 @@ class ObjectMap:
             mine[1] += ev[1]
 
     def merge_duplicates(self) -> dict[int, int]:
-        """Merge objects not seen apart more often than together that overlap strongly and agree (label,
-        or identical geometry), or that agree, touch, were never seen apart, and were seen whole by one
-        detection or lie one inside the other's box. Returns {merged-away id: kept id}."""
+        """Merge objects never seen apart, or seen together at least as often as apart (twice as often for
+        category labels), that overlap strongly and agree (label, or identical geometry), or that agree,
+        touch, and were seen whole by one detection or lie one inside the other's box. Returns
+        {merged-away id: kept id}."""
         c = self.config
         merged: dict[int, int] = {}
         pairs = []
@@ -569,7 +601,9 @@ class ObjectMap:
         for i, j in zip(ii.tolist(), jj.tolist()):
             a, b = objs[i], objs[j]
             apart, together = self.evidence(a.id, b.id)
-            if apart > together:  # the segmenter keeps showing them as two things
+            # seen as two things: an instance segmenter (category labels) must show them as one clearly more
+            # often (a merged mask now and then is noise); class-agnostic pieces at least as often
+            if apart and together < (2 if specific(a.label) and specific(b.label) else 1) * apart:
                 continue
             ov_ab, ov_ba = self.overlap(a.points, b), self.overlap(b.points, a)
             ov = max(ov_ab, ov_ba)
@@ -579,7 +613,7 @@ class ObjectMap:
                     self.identical(ov_ba, b.bbox_min, b.bbox_max, a.bbox_min, a.bbox_max)
                 if agree or identity:
                     pairs.append((-ov, a.id, b.id))
-            elif agree and apart == 0 and ov > 0 and (together >= 2 or self.contained(a, b) or self.contained(b, a)):
+            elif agree and ov > 0 and (together >= 2 or self.contained(a, b) or self.contained(b, a)):
                 # touching, never seen apart, and seen whole by one detection, or one inside the other's box:
                 # two faces of one object first seen from different sides (a wardrobe's front and end)
                 pairs.append((-ov, a.id, b.id))
