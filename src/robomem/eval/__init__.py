@@ -1,1 +1,3 @@
-"""Evaluations that score robomem against ground truth (simulator houses, annotated real data)."""
+"""Evaluation of memory + queries against ground truth: query sets generated from a ground-truth house
+(``queryset``), scoring of answers (``scoring``), over a small ground-truth protocol (``groundtruth``)
+that the simulator implements."""
