@@ -38,13 +38,15 @@ def plot_trajectory(positions: np.ndarray, out: str | Path, title: str = "camera
 
 
 def plot_memory_map(memory, out: str | Path, title: str | None = None, max_labels: int = 80,
-                    region: tuple[float, float, float, float] | None = None) -> Path:
+                    region: tuple[float, float, float, float] | None = None,
+                    highlight: dict[int, str] | None = None) -> Path:
     """Top-down map of a memory (any ``MemoryView``): occupancy, objects (their points, extent in the floor
     plane, id and label or caption), trajectory, frontiers with their view poses, and the camera poses of
     the memory snapshots. ``region`` (x0, x1, y0, y1) crops to part of the plane (labels stay readable).
 
     Drawn in the occupancy grid's floor plane (world x, y for a z-up world; see occupancy.py otherwise).
-    With more objects than ``max_labels`` in view, the largest ones are labelled.
+    With more objects than ``max_labels`` in view, the largest ones are labelled. ``highlight`` {id: name}
+    draws those objects strongly with their names (name "" keeps the memory's label) and the rest in grey.
     """
     from matplotlib.patches import Rectangle
 
@@ -86,19 +88,33 @@ def plot_memory_map(memory, out: str | Path, title: str | None = None, max_label
         objects = [o for o, c in zip(objects, cxy) if x0 <= c[0] <= x1 and y0 <= c[1] <= y1]
     labelled = {o.id for o in sorted(objects, key=lambda o: -float(np.prod(np.maximum(o.extent, 0.01))))[:max_labels]}
     cmap = plt.get_cmap("tab20")
+    strong_colours = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 7]  # no grey: grey is "the rest"
+    hk = {oid: k for k, oid in enumerate(highlight or {})}
     for k, o in enumerate(objects):
-        colour = cmap(k % 20)
+        strong = highlight is None or o.id in hk
+        if highlight is None:
+            colour = cmap(k % 20)
+        else:
+            colour = strong_colours[hk[o.id] % len(strong_colours)] if strong else (0.6, 0.6, 0.6, 1.0)
         pts = np.asarray(o.points) if o.points is not None and len(o.points) else np.asarray(o.centroid)[None]
         pxy = to_plane(pts[np.linspace(0, len(pts) - 1, min(len(pts), 400)).astype(np.int64)])
-        ax.scatter(pxy[:, 0], pxy[:, 1], s=1.5, color=colour, alpha=0.6, linewidths=0)
+        ax.scatter(pxy[:, 0], pxy[:, 1], s=1.5 if highlight is None or not strong else 3, color=colour,
+                   alpha=0.6 if strong else 0.3, linewidths=0)
         lo, hi = pxy.min(axis=0), pxy.max(axis=0)  # the object's extent in the floor plane
-        ax.add_patch(Rectangle(tuple(lo), *(hi - lo), fill=False, ec=colour, lw=1.0))
+        ax.add_patch(Rectangle(tuple(lo), *(hi - lo), fill=False, ec=colour, lw=1.0 if highlight is None else
+                               (2.0 if strong else 0.5)))
         c = to_plane(np.asarray(o.centroid)[None])[0]
         ax.plot(*c, "o", color=colour, ms=3)
-        if o.id in labelled:
+        if (highlight is None and o.id in labelled) or (highlight is not None and strong):
             name = o.label if o.label not in ("", "object") else (o.caption or "object").replace(" object", "")
-            ax.annotate(f"{o.id}:{name}", c, fontsize=6.5 if region is None else 8, color="black", xytext=(2, 2),
-                        textcoords="offset points")
+            if highlight is not None and highlight.get(o.id):
+                name = highlight[o.id]
+            if highlight is None:
+                ax.annotate(f"{o.id}:{name}", c, fontsize=6.5 if region is None else 8, color="black", xytext=(2, 2),
+                            textcoords="offset points")
+            else:  # named at the box's top left corner, in its colour
+                ax.annotate(f"{o.id}:{name}", (lo[0], hi[1]), fontsize=9, color=colour, xytext=(2, 2),
+                            textcoords="offset points", fontweight="bold")
     fronts = memory.frontiers()
     if fronts:
         fxy = to_plane(np.array([f.centroid for f in fronts]))
