@@ -341,3 +341,14 @@ def test_inspect_lists_objects_and_draws_the_map(small, capsys, tmp_path):
     assert main(["inspect", "--memory", str(small), "--no-png"]) == 0
     table = capsys.readouterr().out
     assert "objects" in table and info["objects"][0]["label"] in table
+    # a part of the map with some objects named; bad ids and empty regions are clear errors (exit 2)
+    ids = [o["id"] for o in info["objects"]]
+    crop = tmp_path / "crop.png"
+    assert main(["inspect", "--memory", str(small), "--png", str(crop), "--region", "-5", "5", "-5", "5",
+                 "--highlight", f"{ids[0]}=thing", str(ids[-1])]) == 0
+    assert crop.stat().st_size > 10_000
+    capsys.readouterr()
+    assert main(["inspect", "--memory", str(small), "--highlight", "99999"]) == 2
+    assert "--highlight: object 99999" in capsys.readouterr().err
+    assert main(["inspect", "--memory", str(small), "--region", "1", "0", "0", "1"]) == 2
+    assert "--region" in capsys.readouterr().err
