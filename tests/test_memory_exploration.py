@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from robomem.config import RobomemConfig
+from robomem.config import ExplorationConfig, RobomemConfig
 from robomem.memory.api import FREE, UNKNOWN
-from robomem.memory.exploration import ExplorationConfig, MemoryExplorer, Planner
+from robomem.memory.exploration import MemoryExplorer, Planner
 from robomem.memory.scene import Memory
 from robomem.perception.perceiver import build_perceiver
 from robomem.sim.nav_env import HouseEnv, start_pose

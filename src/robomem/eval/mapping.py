@@ -173,9 +173,13 @@ class _Scripted:
 def _explorer(name: str, env, memory, perceiver, seed: int):
     if name == "scripted":
         return _Scripted(env, memory, perceiver, seed)
-    from robomem.memory.exploration import ExplorationConfig, MemoryExplorer
+    import dataclasses
 
-    config = ExplorationConfig(inspect_distance=0.0) if name == "frontiers" else ExplorationConfig()
+    from robomem.memory.exploration import MemoryExplorer
+
+    config = memory.config.exploration
+    if name == "frontiers":
+        config = dataclasses.replace(config, inspect_distance=0.0)
     return MemoryExplorer(env, memory, perceiver, seed=seed, config=config)
 
 

@@ -30,13 +30,13 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from robomem.config import ExplorationConfig
 from robomem.memory.api import FREE, UNKNOWN, Frontier
 from robomem.types import Detection, Frame
 
@@ -45,28 +45,6 @@ log = logging.getLogger(__name__)
 TURN = math.radians(30.0)
 N_BEARINGS = 180  # rays (every 2 degrees) checked for unknown space when deciding where to look
 SQRT2 = math.sqrt(2.0)
-
-
-@dataclass
-class ExplorationConfig:
-    """Settings of the memory-driven explorer (defaults tuned on sim seeds 0-9)."""
-
-    clearance: float = 0.3  # metres from the nearest occupied cell a planned path keeps (agent radius 0.2)
-    min_clearance: float = 0.2  # ... near the robot's own position (it may have stopped in a doorway)
-    escape: float = 0.8  # metres around the robot where min_clearance applies
-    gain_radius: float = 1.5  # metres around a frontier whose unknown area counts as its information gain
-    min_gain: float = 0.5  # m^2 of unknown floor a frontier must open to be worth a trip
-    distance_offset: float = 1.0  # metres added to path lengths in the utility (near frontiers are not free)
-    replan_every: int = 8  # actions between replans while travelling
-    arrive_distance: float = 0.3  # metres: close enough to a view pose
-    lookahead: float = 1.5  # metres: farthest waypoint aimed at in a straight line
-    revisit_radius: float = 0.6  # metres: a frontier this close to a visited one is blacklisted
-    max_failures: int = 3  # blocked steps on one trip before it is given up
-    look_range: float = 3.0  # metres: bearings whose ray meets unknown space within this are worth a look
-    inspect_distance: float = 2.0  # metres: objects never seen from nearer get a close-up (0 = no close-ups)
-    inspect_standoff: float = 1.0  # metres from the object where a close-up is taken
-    inspect_min_size: float = 0.5  # metres: only objects this large (furniture that may hold small things)
-    hfov_deg: float = 90.0  # the camera's horizontal field of view (which bearings a heading shows)
 
 
 class Planner:
@@ -195,7 +173,7 @@ class MemoryExplorer:
                  config: ExplorationConfig | None = None, reset: bool = True):
         self.env, self.memory, self.perceive = env, memory, perceive
         self.seed = int(seed)
-        self.config = config or ExplorationConfig()
+        self.config = config or getattr(memory.config, "exploration", None) or ExplorationConfig()
         self.reset = reset
         self.steps = 0
         self.max_steps = 0
