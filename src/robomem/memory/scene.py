@@ -39,7 +39,7 @@ from robomem.types import Answer, Detection, Frame, GoalPose, ObjectRecord, Sigh
 log = logging.getLogger(__name__)
 
 ChangeListener = Callable[[list[int], list[int]], None]
-READ_RETRIES = 3
+READ_RETRIES = 5
 
 
 class UnknownObjectError(InputError, KeyError):
@@ -88,6 +88,7 @@ class Memory:
         self._occ_dirty = False
         self._points_file: dict[int, str] = {}  # object id -> pack of point sets holding it
         self._pack_sizes: dict[str, int] = {}  # pack -> how many point sets it was written with
+        self._prev_files: tuple[set[str], set[str]] = (set(), set())  # (arrays, images) of the previous save
         self._files: dict[str, str | None] = {"embeddings": None, "occupancy": None}
         self._records: list[ObjectRecord] | None = None
         self._engine = None
@@ -494,8 +495,13 @@ class Memory:
         return arrays, images
 
     def _collect_garbage(self) -> None:
+        """Delete files no save references any more, except those of the previous save: a reader that
+        loaded that save's rows a moment before this commit can still read its files (readers retry when
+        they lose the race anyway)."""
         arrays, images = self._referenced_files()
-        n = self._store.collect_garbage(arrays, images)
+        keep_arrays, keep_images = arrays | self._prev_files[0], images | self._prev_files[1]
+        n = self._store.collect_garbage(keep_arrays, keep_images)
+        self._prev_files = (arrays, images)
         if n:
             log.debug("removed %d unreferenced files from %s", n, self.path)
 
