@@ -1,6 +1,8 @@
 """Persistence: a `robomem map` killed with SIGKILL leaves a consistent, resumable memory that ends up
 identical to an uninterrupted run; damaged or foreign directories give clear errors, never an empty memory."""
 
+import hashlib
+import io
 import json
 import os
 import shutil
@@ -221,6 +223,55 @@ def test_schema_version_mismatch(small):
         Memory.open(small)
 
 
+def test_schema_1_memory_is_migrated_and_reads_the_same(small, straight):
+    """A memory as schema 1 wrote it (no pairs table, no voxel column, one point file per object) is
+    migrated when opened for writing and gives the same objects; read-only opens refuse to migrate."""
+    con = sqlite3.connect(small / DB_NAME)
+    rows = con.execute("SELECT id, points_file FROM objects").fetchall()
+    with Memory.open(small, readonly=True) as mem:
+        points = {o.id: (o.points, o.colors) for o in mem.objects()}
+    for oid, _ in rows:  # schema 1 layout: arrays/obj-<id>-<sha>.npz holding "points" and "colors"
+        buf = io.BytesIO()
+        np.savez(buf, points=points[oid][0], colors=points[oid][1])
+        data = buf.getvalue()
+        name = f"obj-{oid}-{hashlib.sha256(data).hexdigest()[:20]}.npz"
+        (small / ARRAYS / name).write_bytes(data)
+        con.execute("UPDATE objects SET points_file = ? WHERE id = ?", (name, oid))
+    con.execute("DROP TABLE pairs")
+    con.execute("ALTER TABLE objects DROP COLUMN voxel")
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="older schema version 1"):
+        Memory.open(small, readonly=True)
+    with Memory.open(small) as mem:  # migrates
+        assert snapshot_of(mem) == snapshot_of(straight) and same_embeddings(mem, straight)
+        assert mem.objects_map.pairs == {} and all(o.voxel == 0.03 for o in mem.objects_map.objects.values())
+        mem.save()
+    with Memory.open(small, readonly=True) as mem:
+        assert snapshot_of(mem) == snapshot_of(straight)
+
+
+def test_point_packs_are_compacted(small):
+    """Each save writes the changed objects' points into one pack; a pack most of whose point sets were
+    rewritten later is compacted away, so the arrays folder does not grow with every save."""
+    with Memory.open(small) as mem:
+        ids = sorted(mem.objects_map.objects)
+        previous = set(mem._points_file.values())
+        for oid in ids:  # rewrite the objects one save at a time
+            mem._dirty.add(oid)
+            mem.save()
+            packs = set(mem._points_file.values())
+            held = {p: sum(f == p for f in mem._points_file.values()) for p in packs}
+            assert all(2 * n >= mem._pack_sizes[p] for p, n in held.items())  # none mostly stale
+            on_disk = {p.name for p in (mem.path / ARRAYS).glob("pts-*")}
+            assert packs <= on_disk <= packs | previous  # the previous save's files stay one more save
+            previous = packs
+        assert len(set(mem._points_file.values())) < len(ids)
+    with Memory.open(small, readonly=True) as mem:
+        assert sorted(o.id for o in mem.objects()) == ids
+
+
 def test_one_writer_many_readers(small, tmp_path):
     writer = Memory.open(small)
     try:
@@ -292,3 +343,14 @@ def test_inspect_lists_objects_and_draws_the_map(small, capsys, tmp_path):
     assert main(["inspect", "--memory", str(small), "--no-png"]) == 0
     table = capsys.readouterr().out
     assert "objects" in table and info["objects"][0]["label"] in table
+    # a part of the map with some objects named; bad ids and empty regions are clear errors (exit 2)
+    ids = [o["id"] for o in info["objects"]]
+    crop = tmp_path / "crop.png"
+    assert main(["inspect", "--memory", str(small), "--png", str(crop), "--region", "-5", "5", "-5", "5",
+                 "--highlight", f"{ids[0]}=thing", str(ids[-1])]) == 0
+    assert crop.stat().st_size > 10_000
+    capsys.readouterr()
+    assert main(["inspect", "--memory", str(small), "--highlight", "99999"]) == 2
+    assert "--highlight: object 99999" in capsys.readouterr().err
+    assert main(["inspect", "--memory", str(small), "--region", "1", "0", "0", "1"]) == 2
+    assert "--region" in capsys.readouterr().err

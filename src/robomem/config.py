@@ -81,6 +81,8 @@ class MemoryConfig:
     association_radius: float = 0.05  # metres; a detection point "overlaps" an object with a point this close
     min_overlap: float = 0.3  # geometric overlap (point fraction or box IoU) needed to fuse
     min_similarity: float = 0.65  # embedding cosine needed to fuse (when both have embeddings)
+    identity_overlap: float = 0.8  # point overlap that, with identity_iou, fuses despite a different label
+    identity_iou: float = 0.3  # box IoU of "the same thing in the same place" (a mislabelled detection)
     merge_every: int = 10  # frames between duplicate-merging passes (0 = never)
     merge_overlap: float = 0.5  # symmetric overlap needed to merge two objects
     prune_missed: int = 0  # drop objects seen once and then missed in this many views (0 = never prune)
@@ -99,6 +101,29 @@ class MemoryConfig:
     snapshot_coverage: float = 0.5  # a view covers an object when its score >= this x the object's best score
     snapshot_rebuild_every: int = 50  # frames between full set-cover recomputations
     image_quality: int = 90  # JPEG quality of kept snapshot images
+
+
+@dataclass
+class ExplorationConfig:
+    """Memory-driven exploration in the simulator (robomem.memory.exploration; docs/memory.md). Tuned on sim
+    houses 0-9."""
+
+    clearance: float = 0.3  # metres from the nearest occupied cell a planned path keeps (agent radius 0.2)
+    min_clearance: float = 0.2  # ... near the robot's own position (it may have stopped in a doorway)
+    escape: float = 0.8  # metres around the robot where min_clearance applies
+    gain_radius: float = 1.5  # metres around a frontier whose unknown area counts as its information gain
+    min_gain: float = 0.5  # m^2 of unknown floor a frontier must open to be worth a trip
+    distance_offset: float = 1.0  # metres added to path lengths in the utility (near frontiers are not free)
+    replan_every: int = 8  # actions between replans while travelling
+    arrive_distance: float = 0.3  # metres: close enough to a view pose
+    lookahead: float = 1.5  # metres: farthest waypoint aimed at in a straight line
+    revisit_radius: float = 0.6  # metres: a frontier this close to a visited one is blacklisted
+    max_failures: int = 3  # blocked steps on one trip before it is given up
+    look_range: float = 3.0  # metres: bearings whose ray meets unknown space within this are worth a look
+    inspect_distance: float = 2.0  # metres: objects never seen from nearer get a close-up (0 = no close-ups)
+    inspect_standoff: float = 1.0  # metres from the object where a close-up is taken
+    inspect_min_size: float = 0.5  # metres: only objects this large (furniture that may hold small things)
+    hfov_deg: float = 90.0  # the camera's horizontal field of view (which bearings a heading shows)
 
 
 @dataclass
@@ -171,6 +196,7 @@ class RobomemConfig:
     seed: int = 0
     perception: PerceptionConfig = field(default_factory=PerceptionConfig)
     memory: MemoryConfig = field(default_factory=MemoryConfig)
+    exploration: ExplorationConfig = field(default_factory=ExplorationConfig)
     index: IndexConfig = field(default_factory=IndexConfig)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     query: QueryConfig = field(default_factory=QueryConfig)

@@ -15,6 +15,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--png", metavar="FILE", default=None, help="map picture to write (default DIR/map.png)")
     p.add_argument("--no-png", action="store_true", help="do not draw the map")
+    p.add_argument("--region", type=float, nargs=4, metavar=("X0", "X1", "Y0", "Y1"), default=None,
+                   help="draw only this part of the floor plane (metres, the map's axes)")
+    p.add_argument("--highlight", nargs="+", metavar="ID[=NAME]", default=None,
+                   help="draw these objects strongly (named NAME when given), the others in grey")
     p.set_defaults(func=run)
 
 
@@ -37,6 +41,25 @@ def describe(memory) -> dict:
             "frontiers": len(memory.frontiers())}
 
 
+def _highlights(items: list[str] | None, memory) -> dict[int, str] | None:
+    """``["18=chair", "2"]`` -> {18: "chair", 2: ""}; unknown ids are an error naming the id."""
+    if not items:
+        return None
+    from robomem.errors import InputError
+
+    out: dict[int, str] = {}
+    for item in items:
+        key, _, name = item.partition("=")
+        try:
+            oid = int(key)
+        except ValueError:
+            raise InputError(f"--highlight {item!r} does not start with an object id", "write ID or ID=NAME") from None
+        if memory.resolve(oid) is None:
+            raise InputError(f"--highlight: object {oid} is not in {memory.path}", "use an id `robomem inspect` lists")
+        out[int(memory.resolve(oid))] = name
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -49,7 +72,13 @@ def run(args: argparse.Namespace) -> int:
         if not args.no_png:
             from robomem.viz import plot_memory_map
 
-            png = plot_memory_map(memory, args.png or Path(args.memory) / "map.png")
+            if args.region is not None and not (args.region[0] < args.region[1] and args.region[2] < args.region[3]):
+                from robomem.errors import InputError
+
+                raise InputError(f"--region {args.region} is empty", "give X0 < X1 and Y0 < Y1")
+            png = plot_memory_map(memory, args.png or Path(args.memory) / "map.png",
+                                  region=None if args.region is None else tuple(args.region),
+                                  highlight=_highlights(args.highlight, memory))
             info["png"] = str(png)
     finally:
         memory.close()

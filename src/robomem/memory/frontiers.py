@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
+from scipy.spatial import cKDTree
 
 from robomem.geometry import project
 from robomem.memory.api import FREE, UNKNOWN, Frontier, Snapshot
@@ -57,25 +58,30 @@ def find_frontiers(grid: OccupancyGrid, min_cells: int) -> list[tuple[np.ndarray
     nav = grid.navigable()
     ni, nj = np.nonzero(nav)
     nav_xy = grid.cell_centers(ni, nj) if len(ni) else np.zeros((0, 2))
+    nav_tree = cKDTree(nav_xy) if len(nav_xy) else None
     out = []
-    index = np.arange(1, n + 1)
-    sizes = ndimage.sum_labels(frontier, labels, index)
-    for lab, size in zip(index.tolist(), sizes.tolist()):
+    fi, fj = np.nonzero(labels)  # frontier cells, grouped by cluster below (one pass, not one per cluster)
+    lab_of = labels[fi, fj]
+    order = np.argsort(lab_of, kind="stable")
+    fi, fj, lab_of = fi[order], fj[order], lab_of[order]
+    bounds = np.searchsorted(lab_of, np.arange(1, n + 2))
+    for lab in range(1, n + 1):
+        a, b = bounds[lab - 1], bounds[lab]
+        size = int(b - a)
         if size < min_cells:
             continue
-        ci, cj = np.nonzero(labels == lab)
+        ci, cj = fi[a:b], fj[a:b]
         centre = grid.cell_centers(ci, cj).mean(axis=0)
         direction = np.array([out_x[ci, cj].sum(), out_y[ci, cj].sum()])
         norm = float(np.linalg.norm(direction))
         if norm < 1e-9:
             continue
         direction /= norm
-        if not len(nav_xy):
+        if nav_tree is None:
             continue
         stand = centre - STEP_BACK * direction
-        d = np.linalg.norm(nav_xy - stand, axis=1)
-        k = int(np.argmin(d))
-        if d[k] > VIEW_SEARCH:
+        dk, k = nav_tree.query(stand, k=1, distance_upper_bound=VIEW_SEARCH)
+        if not np.isfinite(dk):
             continue
         pose = GoalPose(position=grid.floor_point(nav_xy[k][None])[0],
                         yaw=math.atan2(direction[1], direction[0]))
@@ -95,14 +101,16 @@ class FrontierTracker:
     def update(self, grid: OccupancyGrid) -> None:
         """Recompute frontiers from the grid, keeping ids of frontiers that stayed put."""
         found = find_frontiers(grid, self.min_cells)
-        old = {f.id: f.centroid for f in self.frontiers}
-        pairs = sorted((float(np.linalg.norm(c - oc)), k, fid)
-                       for k, (c, _, _, _) in enumerate(found) for fid, oc in old.items())
+        pairs = []
+        if found and self.frontiers:
+            new_c = np.array([c for c, _, _, _ in found])
+            old_c = np.array([f.centroid for f in self.frontiers])
+            dist = np.linalg.norm(new_c[:, None] - old_c[None], axis=2)
+            ii, jj = np.nonzero(dist <= MATCH_DISTANCE)
+            pairs = sorted((float(dist[i, j]), int(i), self.frontiers[j].id) for i, j in zip(ii, jj))
         taken_new: dict[int, int] = {}
         taken_old: set[int] = set()
-        for dist, k, fid in pairs:
-            if dist > MATCH_DISTANCE:
-                break
+        for _, k, fid in pairs:
             if k in taken_new or fid in taken_old:
                 continue
             taken_new[k] = fid

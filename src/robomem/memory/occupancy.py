@@ -203,11 +203,20 @@ class OccupancyGrid:
         # one ray per distinct end cell (to its centre): many pixels end in one cell, the ray is the same
         targets = np.unique(end_cells)
         txy = self.cell_centers(targets // W, targets % W)
+        # a ray frees cells only up to the nearest obstacle in its direction (1 degree bins): a ray to the
+        # wall behind a sofa passes above the sofa, which says nothing about the floor under it
+        rel = xy - c2
+        n_bins = 360
+        bins = ((np.arctan2(rel[:, 1], rel[:, 0]) + math.pi) * (n_bins / (2 * math.pi))).astype(np.int64) % n_bins
+        nearest = np.full(n_bins, np.inf)
+        np.minimum.at(nearest, bins[~floor_end], np.linalg.norm(rel[~floor_end], axis=1))
         # samples every 0.7 cell from the camera towards each end cell (its own cell excluded)
         step = 0.7 * res
         d = (txy - c2).astype(np.float32)
         length = np.linalg.norm(d, axis=1)
-        n = np.maximum(np.floor(length / step).astype(np.int64) - 1, 0)
+        tb = ((np.arctan2(d[:, 1], d[:, 0]) + math.pi) * (n_bins / (2 * math.pi))).astype(np.int64) % n_bins
+        reach = np.minimum(length, nearest[tb]) - 0.5 * res  # stop half a cell short of the end / obstacle
+        n = np.maximum(np.ceil(reach / step).astype(np.int64), 0)
         total = int(n.sum())
         ray = np.repeat(np.arange(len(txy)), n)
         k = np.arange(total, dtype=np.float32) - np.repeat(np.cumsum(n) - n, n).astype(np.float32)

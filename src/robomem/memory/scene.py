@@ -39,7 +39,7 @@ from robomem.types import Answer, Detection, Frame, GoalPose, ObjectRecord, Sigh
 log = logging.getLogger(__name__)
 
 ChangeListener = Callable[[list[int], list[int]], None]
-READ_RETRIES = 3
+READ_RETRIES = 5
 
 
 class UnknownObjectError(InputError, KeyError):
@@ -86,7 +86,9 @@ class Memory:
         self._new_redirects: dict[int, int] = {}
         self._emb_dirty = False
         self._occ_dirty = False
-        self._points_file: dict[int, str] = {}
+        self._points_file: dict[int, str] = {}  # object id -> pack of point sets holding it
+        self._pack_sizes: dict[str, int] = {}  # pack -> how many point sets it was written with
+        self._prev_files: tuple[set[str], set[str]] = (set(), set())  # (arrays, images) of the previous save
         self._files: dict[str, str | None] = {"embeddings": None, "occupancy": None}
         self._records: list[ObjectRecord] | None = None
         self._engine = None
@@ -299,7 +301,7 @@ class Memory:
         T = frame.T_world_cam
         self.timeline.add_frame(seq, frame.frame_id, frame.t, T)
         om = self.objects_map
-        fused = om.integrate(detections, frame.t, seq)
+        fused = om.integrate(detections, frame.t, seq, frame)
         scores: dict[int, float] = {}
         for det, oid in zip(detections, fused.assignments):
             if oid is None:
@@ -394,14 +396,21 @@ class Memory:
                              "inconsistent", "close this Memory and open it again: it resumes from the last save")
         st = self._store
         om = self.objects_map
-        for oid in sorted(self._dirty):
-            o = om.objects[oid]
-            arrays = {"points": o.points}
-            if o.colors is not None:
-                arrays["colors"] = o.colors
-            self._points_file[oid] = st.write_array(f"obj-{oid}", arrays)
         for oid in self._removed:
             self._points_file.pop(oid, None)
+        dirty = self._dirty | self._compact()
+        if dirty:  # one pack of point sets per save: one file (one fsync) instead of one per object
+            arrays: dict[str, np.ndarray] = {}
+            for oid in sorted(dirty):
+                o = om.objects[oid]
+                arrays[f"p{oid}"] = o.points
+                if o.colors is not None:
+                    arrays[f"c{oid}"] = o.colors
+            name = st.write_array("pts", arrays)
+            for oid in dirty:
+                self._points_file[oid] = name
+            self._pack_sizes[name] = len(dirty)
+        self._pack_sizes = {k: v for k, v in self._pack_sizes.items() if k in set(self._points_file.values())}
         if self._emb_dirty:
             with_emb = [o for o in sorted(om.objects.values(), key=lambda o: o.id) if o.emb_sum is not None]
             if with_emb:
@@ -416,8 +425,8 @@ class Memory:
         with st.transaction() as db:
             if self._removed:
                 db.executemany("DELETE FROM objects WHERE id = ?", [(i,) for i in sorted(self._removed)])
-            db.executemany(f"INSERT OR REPLACE INTO objects VALUES ({','.join('?' * 23)})",
-                           [self._object_row(om.objects[i]) for i in sorted(self._dirty)])
+            db.executemany(f"INSERT OR REPLACE INTO objects VALUES ({','.join('?' * 24)})",
+                           [self._object_row(om.objects[i]) for i in sorted(dirty)])
             db.executemany("INSERT OR REPLACE INTO redirects VALUES (?, ?)", sorted(self._new_redirects.items()))
             db.executemany("INSERT INTO frames VALUES (?, ?, ?, ?)",
                            [(f.seq, f.frame_id, f.t, pose_blob(f.T_world_cam)) for f in tl.frames[tl.saved_frames:]])
@@ -429,6 +438,9 @@ class Memory:
                 rows.append((oid, seq, s.frame_id, s.t, *map(float, s.position), s.n_points))
             db.executemany("INSERT OR REPLACE INTO sightings VALUES (?,?,?,?,?,?,?,?)", rows)
             self._write_snapshot_rows(db)
+            db.execute("DELETE FROM pairs")
+            db.executemany("INSERT INTO pairs VALUES (?, ?, ?, ?)",
+                           [(a, b, ev[0], ev[1]) for (a, b), ev in sorted(om.pairs.items())])
             meta = {"next_seq": self._next_seq, "next_object_id": om.next_id,
                     "next_frontier_id": self.frontier_tracker.next_id,
                     "snapshots_offered": self.snapshot_set.n_offered, "source": self._source,
@@ -441,10 +453,24 @@ class Memory:
         self._emb_dirty = self._occ_dirty = False
         self._collect_garbage()
 
+    def _compact(self) -> set[int]:
+        """Objects to rewrite because the pack holding them is mostly stale (fewer than half of the point
+        sets it was written with are still read from it): rewriting them lets the old pack be deleted."""
+        live: dict[str, list[int]] = {}
+        for oid, name in self._points_file.items():
+            if oid not in self._dirty:
+                live.setdefault(name, []).append(oid)
+        out: set[int] = set()
+        for name, ids in live.items():
+            if 2 * len(ids) < self._pack_sizes.get(name, 0):
+                out.update(ids)
+        return out
+
     def _object_row(self, o: MapObject) -> tuple:
         return (o.id, o.label, o.caption, *map(float, o.centroid), *map(float, o.bbox_min), *map(float, o.bbox_max),
                 o.n_sightings, o.n_detections, o.n_embeddings, o.first_seen, o.last_seen, o.last_seq, o.n_missed,
-                json.dumps(o.label_votes), json.dumps(o.caption_votes), len(o.points), self._points_file[o.id])
+                json.dumps(o.label_votes), json.dumps(o.caption_votes), len(o.points), self._points_file[o.id],
+                float(o.voxel))
 
     def _write_snapshot_rows(self, db: Any) -> None:
         ss, ft = self.snapshot_set, self.frontier_tracker
@@ -469,8 +495,13 @@ class Memory:
         return arrays, images
 
     def _collect_garbage(self) -> None:
+        """Delete files no save references any more, except those of the previous save: a reader that
+        loaded that save's rows a moment before this commit can still read its files (readers retry when
+        they lose the race anyway)."""
         arrays, images = self._referenced_files()
-        n = self._store.collect_garbage(arrays, images)
+        keep_arrays, keep_images = arrays | self._prev_files[0], images | self._prev_files[1]
+        n = self._store.collect_garbage(keep_arrays, keep_images)
+        self._prev_files = (arrays, images)
         if n:
             log.debug("removed %d unreferenced files from %s", n, self.path)
 
@@ -486,21 +517,29 @@ class Memory:
         if self._files["embeddings"]:
             a = st.read_array(self._files["embeddings"])
             sums = {int(i): s for i, s in zip(a["ids"], a["sums"])}
+        packs: dict[str, dict[str, np.ndarray]] = {}
         for r in st.rows("SELECT * FROM objects ORDER BY id"):
-            a = st.read_array(r["points_file"]) if r["points_file"] else {}
-            if "points" not in a or len(a["points"]) != r["n_points"]:
-                raise StoreError(f"object {r['id']} in {st.path} has no matching point file", REBUILD)
-            o = MapObject(id=r["id"], points=a["points"], colors=a.get("colors"), emb_sum=sums.get(r["id"]),
+            name = r["points_file"]
+            if name and name not in packs:
+                packs[name] = st.read_array(name)
+            a = packs.get(name, {})
+            key = f"p{r['id']}" if f"p{r['id']}" in a else "points"  # schema 1 had one file per object
+            pts, cols = a.get(key), a.get(f"c{r['id']}" if key != "points" else "colors")
+            if pts is None or len(pts) != r["n_points"]:
+                raise StoreError(f"object {r['id']} in {st.path} has no matching point set in {name}", REBUILD)
+            o = MapObject(id=r["id"], points=pts, colors=cols, emb_sum=sums.get(r["id"]),
                           n_embeddings=r["n_embeddings"], label_votes=json.loads(r["label_votes"]),
                           caption_votes=json.loads(r["caption_votes"]), n_sightings=r["n_sightings"],
                           n_detections=r["n_detections"], first_seen=r["first_seen"], last_seen=r["last_seen"],
-                          last_seq=r["last_seq"], n_missed=r["n_missed"])
+                          last_seq=r["last_seq"], n_missed=r["n_missed"], voxel=r["voxel"])
             if (o.emb_sum is None) != (o.n_embeddings == 0):
                 raise StoreError(f"object {o.id} in {st.path} lacks its embedding in {self._files['embeddings']}",
                                  REBUILD)
             om.objects[o.id] = o
-            self._points_file[o.id] = r["points_file"]
+            self._points_file[o.id] = name
+        self._pack_sizes = {name: sum(k.startswith("p") for k in a) for name, a in packs.items()}
         om.redirects = {r["id"]: r["into_id"] for r in st.rows("SELECT * FROM redirects")}
+        om.pairs = {(r["a"], r["b"]): [r["apart"], r["together"]] for r in st.rows("SELECT * FROM pairs")}
         tl = self.timeline
         poses: dict[int, np.ndarray] = {}
         for r in st.rows("SELECT * FROM frames ORDER BY seq"):

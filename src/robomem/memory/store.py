@@ -42,15 +42,27 @@ from robomem.errors import StoreError
 log = logging.getLogger(__name__)
 
 FORMAT = "robomem-memory"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "memory.db"
 LOCK_NAME = "lock"
 ARRAYS = "arrays"
 IMAGES = "images"
 REBUILD = "rebuild it with `robomem map --memory NEW_DIR` or restore the directory from a backup"
 
+PAIRS_TABLE = ("CREATE TABLE IF NOT EXISTS pairs (a INTEGER NOT NULL, b INTEGER NOT NULL, apart INTEGER NOT NULL, "
+               "together INTEGER NOT NULL, PRIMARY KEY (a, b))")
+
+
+def _v1_to_v2(conn: sqlite3.Connection) -> None:
+    """Version 2 adds ``pairs`` (how often two objects were seen apart / together; old memories start
+    empty), each object's point grid ``voxel`` (0.03 m before) and packs of point sets (old per-object
+    point files are still read)."""
+    conn.execute(PAIRS_TABLE)
+    conn.execute("ALTER TABLE objects ADD COLUMN voxel REAL NOT NULL DEFAULT 0.03")
+
+
 # Upgrades from older schema versions: {old version: function(connection)} bringing it to old + 1.
-MIGRATIONS: dict[int, Any] = {}
+MIGRATIONS: dict[int, Any] = {1: _v1_to_v2}
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -62,7 +74,7 @@ CREATE TABLE objects (
     n_sightings INTEGER NOT NULL, n_detections INTEGER NOT NULL, n_embeddings INTEGER NOT NULL,
     first_seen REAL NOT NULL, last_seen REAL NOT NULL, last_seq INTEGER NOT NULL, n_missed INTEGER NOT NULL,
     label_votes TEXT NOT NULL, caption_votes TEXT NOT NULL,
-    n_points INTEGER NOT NULL, points_file TEXT NOT NULL
+    n_points INTEGER NOT NULL, points_file TEXT NOT NULL, voxel REAL NOT NULL DEFAULT 0.03
 );
 CREATE TABLE redirects (id INTEGER PRIMARY KEY, into_id INTEGER NOT NULL);
 CREATE TABLE frames (seq INTEGER PRIMARY KEY, frame_id INTEGER NOT NULL, t REAL NOT NULL, pose BLOB NOT NULL);
@@ -85,6 +97,8 @@ CREATE TABLE frontier_views (
     frontier_id INTEGER PRIMARY KEY, score REAL NOT NULL, seq INTEGER NOT NULL, frame_id INTEGER NOT NULL,
     t REAL NOT NULL, pose BLOB NOT NULL, path TEXT NOT NULL
 );
+CREATE TABLE pairs (a INTEGER NOT NULL, b INTEGER NOT NULL, apart INTEGER NOT NULL, together INTEGER NOT NULL,
+    PRIMARY KEY (a, b));
 """
 
 

@@ -1,7 +1,7 @@
-"""Point sets on a voxel grid: downsampling with averaged points/colours and a hard cap on size.
+"""Point sets on a voxel grid: downsampling with averaged points/colours.
 
 Objects keep their points on a grid of ``voxel`` metres so a point set stops growing once the surface
-is covered, however often the object is seen.
+is covered, however often the object is seen (objects.py coarsens the grid of very large objects).
 """
 
 from __future__ import annotations
@@ -21,25 +21,15 @@ def voxel_downsample(points: np.ndarray, colors: np.ndarray | None, voxel: float
     if len(points) == 0 or voxel <= 0:
         return points.astype(np.float32, copy=False), colors
     keys = voxel_keys(points, voxel)
-    uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    if len(uniq) == len(points):
-        order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    starts = np.concatenate([[0], np.nonzero(sk[1:] != sk[:-1])[0] + 1])
+    if len(starts) == len(points):
         return points[order].astype(np.float32), None if colors is None else colors[order]
-    out = np.zeros((len(uniq), 3), dtype=np.float64)
-    np.add.at(out, inverse, points)
-    out /= counts[:, None]
+    counts = np.diff(np.append(starts, len(sk)))[:, None]
+    out = np.add.reduceat(np.asarray(points, dtype=np.float64)[order], starts, axis=0) / counts
     cols = None
     if colors is not None:
-        c = np.zeros((len(uniq), 3), dtype=np.float64)
-        np.add.at(c, inverse, colors.astype(np.float64))
-        cols = np.clip(c / counts[:, None] + 0.5, 0, 255).astype(np.uint8)
+        c = np.add.reduceat(colors[order].astype(np.float64), starts, axis=0)
+        cols = np.clip(c / counts + 0.5, 0, 255).astype(np.uint8)
     return out.astype(np.float32), cols
-
-
-def cap_points(points: np.ndarray, colors: np.ndarray | None, max_points: int, seed: int
-               ) -> tuple[np.ndarray, np.ndarray | None]:
-    """At most ``max_points`` rows, chosen uniformly at random with a fixed seed (same input -> same output)."""
-    if max_points <= 0 or len(points) <= max_points:
-        return points, colors
-    keep = np.sort(np.random.default_rng(seed).choice(len(points), size=max_points, replace=False))
-    return points[keep], None if colors is None else colors[keep]
