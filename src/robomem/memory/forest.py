@@ -336,8 +336,7 @@ class Forest:
         changed = {r for r in set(new_members) | set(self._members)
                    if new_members.get(r) != self._members.get(r)}
         self._room_of, self._members = new_room, new_members
-        for r in sorted(changed):
-            self._rebuild_room(r, None)
+        self._apply(dict.fromkeys(changed))
         self.stats["rebalances"] += 1
         log.debug("room map changed: %d rooms rebuilt", len(changed))
         return True
@@ -435,16 +434,39 @@ class Forest:
             touched[room].add(tile)
 
     def _apply(self, touched: dict[str, set[str] | None]) -> None:
+        """Re-cluster the touched rooms (whole, or some tiles of large rooms). Two passes: first every
+        touched room drops the areas it redoes, then they are rebuilt; node ids come from content
+        (``area:<smallest object id>``), so an area id can move from one room to another in one change."""
         self.version += 1
+        plan = {}
         for room in sorted(touched):
             tiled_now = len(self._members.get(room, ())) > self.config.max_cluster
             tiles = touched[room]
             if tiled_now != self._tiled.get(room, False) or not tiled_now:
                 tiles = None  # small rooms and rooms switching mode are re-clustered whole
-            self._rebuild_room(room, tiles)
+            plan[room] = (tiles, self._drop_areas(room, tiles))
+        for room, (tiles, keep) in plan.items():
+            self._rebuild_room(room, tiles, keep)
 
-    def _rebuild_room(self, room: str, tiles: set[str] | None) -> None:
-        """Re-cluster a room (or some tiles of a large room) into areas and groups."""
+    def _drop_areas(self, room: str, tiles: set[str] | None) -> list[str]:
+        """Remove the areas of ``room`` that a rebuild of ``tiles`` (None: all) redoes; returns the kept ones."""
+        node = self.nodes.get(room)
+        if node is None:
+            return []
+        keep_areas = []
+        for a in node.children:
+            first = self._first_leaf(a)
+            redo = tiles is None or first is None or self._tile(self._leaves[first]) in tiles \
+                or self._room_of.get(first) != room
+            if redo:
+                self._drop_subtree(a, keep_leaves=True)
+            else:
+                keep_areas.append(a)
+        node.children = list(keep_areas)
+        return keep_areas
+
+    def _rebuild_room(self, room: str, tiles: set[str] | None, keep_areas: list[str]) -> None:
+        """Re-cluster a room (or some tiles of a large room) into areas and groups (after ``_drop_areas``)."""
         self.stats["unit_rebuilds"] += 1
         self.version += 1
         self._search_cache.clear()
@@ -465,16 +487,6 @@ class Forest:
         if node is None:
             node = self.nodes[room] = Node(room, "room", parent=ROOT)
             site.children = sorted([*site.children, room], key=_sort_key)
-        # drop the areas being redone
-        keep_areas = []
-        for a in node.children:
-            first = self._first_leaf(a)
-            redo = tiles is None or first is None or self._tile(self._leaves[first]) in tiles \
-                or self._room_of.get(first) != room
-            if redo:
-                self._drop_subtree(a, keep_leaves=True)
-            else:
-                keep_areas.append(a)
         if tiles is None:
             units = [sorted(members)] if not tiled else self._by_tile(members)
         else:
