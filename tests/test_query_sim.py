@@ -93,3 +93,23 @@ def test_cli_map_then_query_a_sim_source(tmp_path, capsys):
     assert a["targets"][0]["goal_pose"] is not None and a["confidence"] > 0.5
     assert main(["query", "--memory", str(mem), "how many sofas are there?"]) == 0
     assert capsys.readouterr().out.startswith("1 sofa")
+
+
+def test_demo_quick_writes_the_report_and_pictures(tmp_path, capsys):
+    from PIL import Image
+
+    out = tmp_path / "demo"
+    assert main(["demo", "--quick", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    report = (out / "report.md").read_text()
+    assert report.startswith("# robomem demo: simulated house 4") and "![map](map.png)" in report
+    n = report.count("\n### ")
+    assert n >= 6  # questions of every kind the small run can ask
+    kinds = {line.split("kind: ")[1].split(" ")[0] for line in report.splitlines() if line.startswith("- kind: ")}
+    assert kinds == {"navigation", "explanation", "time", "counting"}
+    assert "answers correct" in printed and report.count("- timings (ms): ") == n
+    for name in ("map.png", "forest.png"):
+        with Image.open(out / name) as im:
+            assert im.size[0] > 600 and len(np.unique(np.asarray(im.convert("RGB")).reshape(-1, 3), axis=0)) > 20
+    assert main(["query", "--memory", str(out / "memory"), "what rooms are there?"]) == 0  # the memory is kept
+    assert main(["demo", "--quick", "--steps", "0"]) == 2

@@ -152,7 +152,7 @@ class QueryConfig:
     near_radius: float = 1.5  # metres: "near/next to" and "what is near X"
     forest_weight: float = 0.1  # weight of the object's area/room summary similarity in re-ranking
     standoff: float = 0.5  # metres between the object's footprint and the goal pose, preferred
-    goal_max_gap: float = 0.9  # metres: goal poses stand at most this far from the object's footprint
+    goal_max_gap: float = 0.95  # metres: goal poses stand at most this far from the object's footprint
     goal_min_gap: float = 0.15  # ... and at least this far
     goal_margin: float = 0.15  # metres of clearance beyond memory.robot_radius preferred at a goal pose
     goal_min_visible: float = 0.02  # fraction of the object's 64 sample points a goal pose must see

@@ -22,7 +22,7 @@ import numpy as np
 from robomem.config import RobomemConfig
 from robomem.errors import QueryError
 from robomem.memory import lexicon
-from robomem.memory.api import MemoryView, Snapshot
+from robomem.memory.api import FREE, MemoryView, Snapshot
 from robomem.memory.forest import Forest, Node
 from robomem.query.catalog import Catalog
 from robomem.query.generators import Generator, make_generator
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 MAX_RESULTS_LIMIT = 100
 EVIDENCE_OBJECTS = 50  # object evidence items at most per answer
+MAX_VIEWS = 16  # camera positions per object kept for its room choice (the sightings that saw most of it)
 
 
 @dataclass
@@ -130,13 +131,31 @@ class Engine:
         ids = {int(o.id) for o in objects}
         gone = [i for i in self.forest.object_ids if i not in ids]
         self.forest.remove(gone)
-        upserted = self.forest.upsert(objects)
+        upserted = self.forest.upsert(objects, self._views(objects))
         refreshed = self.forest.refresh()
         self._sync_frames(objects)
         self._revision = getattr(self.memory, "revision", None)
         self._synced = True
         return {"objects": len(objects), "texts_changed": changed, "removed": removed + len(gone),
                 "forest_upserted": upserted, "forest_refreshed": refreshed, "rebalanced": int(rebalanced)}
+
+    def _views(self, objects: list[ObjectRecord]) -> dict[int, list[tuple[float, float, float]]]:
+        """Per object, where the cameras that saw it stood (grid-plane x, y) and how much of it they saw
+        (points): the forest puts an object in the room it was seen from. Only with an occupancy grid."""
+        occ = getattr(self.memory, "occupancy", None)
+        if occ is None or self.forest.roommap is None:
+            return {}
+        to_plane = getattr(occ, "to_plane", None)
+        out = {}
+        for o in objects:
+            ss = self.memory.sightings(int(o.id))
+            if not ss:
+                continue
+            ss = sorted(ss, key=lambda s: (-s.n_points, s.t))[:MAX_VIEWS]
+            cams = np.array([np.asarray(s.camera_pose)[:3, 3] for s in ss])
+            xy = to_plane(cams) if to_plane is not None else cams[:, :2]
+            out[int(o.id)] = [(float(x), float(y), float(max(s.n_points, 1))) for (x, y), s in zip(xy, ss)]
+        return out
 
     def _sync_grid(self) -> bool:
         """Re-segment rooms when the occupancy grid changed (hash of its cells); True if rooms changed."""
@@ -179,11 +198,11 @@ class Engine:
         self._changed, self._removed = set(), set()
         n_changed, n_removed = self.catalog.update(changed, removed)
         self.forest.remove(removed)
-        upserted = self.forest.upsert(changed)
         rebalanced = False
         if self._n_frames() != self._frames:
             rebalanced = self._sync_grid()
             self._sync_frames()
+        upserted = self.forest.upsert(changed, self._views(changed))
         refreshed = self.forest.refresh()
         return {"texts_changed": n_changed, "removed": n_removed, "forest_upserted": upserted,
                 "forest_refreshed": refreshed, "rebalanced": int(rebalanced)}
@@ -300,7 +319,7 @@ class Engine:
             shift = np.asarray(position, dtype=np.float64) - c
             c, lo, hi = c + shift, lo + shift, hi + shift
         planner = self._goal_planner()
-        if planner is not None:
+        if planner is not None and planner.has_floor:
             cat = self.catalog
             reach = self.qcfg.goal_max_gap + 0.5
             n = len(cat.ids)
@@ -328,7 +347,7 @@ class Engine:
         ground = getattr(occ, "ground", None)
         up = np.asarray(getattr(ground, "up", (0.0, 0.0, 1.0)), dtype=np.float64)
         state = np.asarray(occ.state)
-        if not state.size or not getattr(occ, "ready", True) or up[2] < 0.995:
+        if not state.size or not getattr(occ, "ready", True) or up[2] < 0.995 or not (state == FREE).any():
             return None
         floor = float(getattr(occ, "floor", None) or 0.0)
         view = ViewModel.from_memory(self.memory, floor)

@@ -11,8 +11,9 @@ occupied grid cell that no object box explains (walls, unmapped furniture: taken
 object's box that reaches above the ray there. The vertical half field of view is measured from the memory
 itself: the largest elevation angle under which an object centroid was sighted. Among cells whose visible
 fraction is high enough, the goal prefers the standoff distance from the footprint, more clearance, and
-places the object was actually sighted from. Returns None when nothing qualifies (the caller then falls
-back to the memory's own ``occupancy.goal_pose``). Needs a gravity-aligned (z-up) world.
+places the object was actually sighted from. When no cell qualifies, a second pass widens the field of
+view by ``FOV_SLACK`` (the measured one is a lower bound); returns None when nothing qualifies even then
+(the caller falls back to the memory's own ``occupancy.goal_pose``). Needs a gravity-aligned (z-up) world.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from robomem.types import GoalPose
 _STEPS = (0.1, 0.37, 0.63, 0.9)
 LATTICE = np.array([(a, b, c) for a in _STEPS for b in _STEPS for c in _STEPS])  # 64 points in a unit box
 RAY_STEP = 0.05  # metres between samples along a ray
-BOX_PAD = 0.1  # metres: grid cells this close to an object's footprint are "explained" by it
+BOX_PAD = 0.1  # metres: ray samples this close to the target's own footprint are not occluders
+FOV_SLACK = math.radians(4.0)  # the measured field of view is a lower bound: a second pass allows this much more
 
 
 @dataclass
@@ -98,17 +100,24 @@ class GoalPlanner:
         ij = np.floor((np.asarray(xy, dtype=np.float64)[:, :2] - self.origin) / self.res).astype(np.int64)
         return ij[:, 1], ij[:, 0]
 
+    @property
+    def has_floor(self) -> bool:
+        """Whether there is any free cell the robot can reach (else ``plan`` has nothing to choose from)."""
+        return bool(self.stand_loose.any())
+
     def plan(self, bmin: np.ndarray, bmax: np.ndarray, others_min: np.ndarray, others_max: np.ndarray,
              sighted_from: np.ndarray | None = None) -> GoalPose | None:
         """A goal pose for the object with box (bmin, bmax); ``others_*`` are the boxes of the objects around
         it (occluders); ``sighted_from`` the (N, 2) camera positions it was seen from."""
-        for stand in (self.stand, self.stand_loose):
-            g = self._plan(stand, bmin, bmax, others_min, others_max, sighted_from)
-            if g is not None:
-                return g
+        for slack in (0.0, FOV_SLACK):  # then a best effort: the field of view a little wider than measured
+            for stand in (self.stand, self.stand_loose):
+                g = self._plan(stand, bmin, bmax, others_min, others_max, sighted_from, slack)
+                if g is not None:
+                    return g
         return None
 
-    def _plan(self, stand: np.ndarray, bmin, bmax, omin, omax, sighted_from) -> GoalPose | None:
+    def _plan(self, stand: np.ndarray, bmin, bmax, omin, omax, sighted_from, slack: float = 0.0
+              ) -> GoalPose | None:
         cfg, res = self.cfg, self.res
         bmin = np.asarray(bmin, np.float64)
         bmax = np.asarray(bmax, np.float64)
@@ -117,8 +126,6 @@ class GoalPlanner:
         c = (bmin + bmax) / 2
         omin, omax = np.asarray(omin, np.float64).reshape(-1, 3), np.asarray(omax, np.float64).reshape(-1, 3)
         holds = (omin[:, 0] <= c[0]) & (c[0] <= omax[:, 0]) & (omin[:, 1] <= c[1]) & (c[1] <= omax[:, 1])
-        wall = self._walls(bmin, bmax, omin, omax)  # every nearby box explains its grid cells
-        omin, omax = omin[~holds], omax[~holds]
         i0, j0 = self._cell((bmin[:2] - reach)[None])
         i1, j1 = self._cell((bmax[:2] + reach)[None])
         H, W = stand.shape
@@ -136,7 +143,9 @@ class GoalPlanner:
         if not keep.any():
             return None
         xy, gap, ii, jj = xy[keep], gap[keep], ii[keep], jj[keep]
-        vis = self._visible_fraction(xy, bmin, bmax, omin, omax, wall)
+        wall = self._walls(bmin, bmax, omin, omax)  # every nearby box explains its grid cells ...
+        omin, omax = omin[~holds], omax[~holds]  # ... but what holds the object does not hide it
+        vis = self._visible_fraction(xy, bmin, bmax, omin, omax, wall, slack)
         ok = vis >= cfg.goal_min_visible
         if not ok.any():
             return None
@@ -151,8 +160,8 @@ class GoalPlanner:
         floor = getattr(self.occ, "floor", None)
         return GoalPose(position=np.array([xy[k, 0], xy[k, 1], float(floor or 0.0)]), yaw=yaw)
 
-    def _visible_fraction(self, cams: np.ndarray, bmin, bmax, omin, omax, wall: np.ndarray | None = None
-                          ) -> np.ndarray:
+    def _visible_fraction(self, cams: np.ndarray, bmin, bmax, omin, omax, wall: np.ndarray | None = None,
+                          slack: float = 0.0) -> np.ndarray:
         """(N,) fraction of the object's lattice points each camera position sees; ``omin/omax`` are the
         occluding boxes, ``wall`` the occupied cells no box explains (default: computed from these boxes)."""
         floor = float(getattr(self.occ, "floor", None) or 0.0)
@@ -166,7 +175,8 @@ class GoalPlanner:
         head = np.arctan2(c[1] - cams[:, 1], c[0] - cams[:, 0])
         az = np.arctan2(d[..., 1], d[..., 0]) - head[:, None]
         az = (az + np.pi) % (2 * np.pi) - np.pi
-        in_fov = (np.abs(elev) <= self.view.half_vfov) & (np.abs(az) <= 1.2 * self.view.half_vfov)
+        half = self.view.half_vfov + slack
+        in_fov = (np.abs(elev) <= half) & (np.abs(az) <= 1.2 * half)
         # rays: samples from the camera to each point, stopping short of the object's own box
         n = max(2, math.ceil(float(dist.max(initial=0.0)) / RAY_STEP))
         s = np.linspace(0.0, 1.0, n, endpoint=False)[1:]  # (S,)
