@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--keep-memories", action="store_true", help="keep each house's memory in OUT/memories")
     p.add_argument("--reuse-memories", action="store_true",
                    help="with --keep-memories: answer on memories an earlier run kept instead of mapping again")
+    p.add_argument("--check-incremental", type=int, default=0, metavar="N",
+                   help="ask every N frames while mapping, then check the incrementally synced engine answers the "
+                        "query set exactly like one rebuilt from the final memory (reported per house)")
     p.add_argument("--scannet", metavar="DIR", default=None,
                    help="evaluate on a ScanNet scene folder (e.g. ../shared/data/scannet-scene0000_00)")
     p.set_defaults(func=run)
@@ -56,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     settings = HouseSettings(segmenter=args.segmenter, steps=args.steps, rooms=args.rooms, per_kind=args.per_kind,
                              heldout=not args.tuning_needs,
                              memory_dir=str(out / "memories") if args.keep_memories else None,
-                             reuse=args.reuse_memories, config=overrides)
+                             reuse=args.reuse_memories, check_incremental=args.check_incremental,
+                             config=overrides)
     run_eval(seeds, out, settings, workers=args.workers)
     print((out / "report.md").read_text())
     return 0

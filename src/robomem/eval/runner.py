@@ -43,6 +43,8 @@ class HouseSettings:
     height: int = 240
     memory_dir: str | None = None  # keep each house's memory under this folder (None: a temp dir, deleted)
     reuse: bool = False  # with memory_dir: open a memory kept by an earlier run instead of mapping again
+    check_incremental: int = 0  # > 0: ask every this many frames while mapping, then compare the listener-synced
+    #                            engine's answers with a full rebuild's on the whole query set
     config: dict[str, Any] = field(default_factory=dict)  # RobomemConfig overrides (to_dict form)
 
 
@@ -123,7 +125,16 @@ def run_house(seed: int, settings: HouseSettings | None = None, progress: bool =
         if kept is not None and kept.is_file():
             env, memory, timeline, frames, map_s = _reopen(seed, settings, path, kept, text_encoder)
         else:
-            env, memory, rec, frames, map_s = build_house_memory(seed, settings, path, progress, text_encoder)
+            on_frame = None
+            if settings.check_incremental > 0:
+                every = settings.check_incremental
+
+                def on_frame(mem, k: int) -> None:
+                    if k % every == every - 1:
+                        mem.ask("what rooms are there?")  # the engine Memory.ask keeps syncs incrementally
+
+            env, memory, rec, frames, map_s = build_house_memory(seed, settings, path, progress, text_encoder,
+                                                                 on_frame)
             timeline = rec.timeline()
             if kept is not None:
                 save_run(kept, frames, map_s, timeline)
@@ -136,12 +147,15 @@ def run_house(seed: int, settings: HouseSettings | None = None, progress: bool =
         query_s = time.perf_counter() - t0
         for r in results:
             r["seed"] = seed
+        incremental = None
+        if settings.check_incremental > 0 and engine.revision > 0:
+            incremental = same_answers(engine, queries, memory)
         n_gt = len(gt.gt_objects())
         return {"seed": seed, "frames": frames, "gt_objects": n_gt, "objects": len(memory.objects()),
                 "coverage": sum(timeline.seen_clearly(o.id) for o in gt.gt_objects()) / max(n_gt, 1),
                 "rooms": len(gt.gt_rooms()),
                 "memory_rooms": len(engine.forest.level("room")), "map_s": map_s, "query_s": query_s,
-                "results": results}
+                "incremental": incremental, "results": results}
     finally:
         if memory is not None:
             memory.close()
@@ -149,6 +163,24 @@ def run_house(seed: int, settings: HouseSettings | None = None, progress: bool =
             env.close()
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def same_answers(engine, queries, memory) -> dict[str, Any]:
+    """Compare an engine kept in sync incrementally with a fresh engine built once from the final memory:
+    forest structure (signature) and every query's answer (text, target ids, goal poses)."""
+    from robomem.query import Engine
+
+    fresh = Engine(memory)
+    fresh.refresh()
+    engine.ask("what rooms are there?")  # apply whatever the last frames changed
+
+    def key(a) -> tuple:
+        return (a.text, [(t.object_id, None if t.goal_pose is None else tuple(np.round(t.goal_pose.position, 6)))
+                         for t in a.targets])
+
+    same = sum(key(engine.ask(q.text)) == key(fresh.ask(q.text)) for q in queries)
+    return {"queries": len(queries), "same": int(same), "changes_heard": int(engine.revision),
+            "forest_equal": engine.forest.signature() == fresh.forest.signature()}
 
 
 def run_file(memory_dir: str | Path, seed: int) -> Path:
@@ -273,12 +305,19 @@ def _seed_text(seeds: list[int]) -> str:
 def house_table(summary: dict[str, Any]) -> str:
     """Markdown: per house frames, objects (ground truth / memory), coverage, rooms and times."""
     hs = summary["houses"]
+    inc = any(h.get("incremental") for h in hs)
     lines = [f"Wall time {summary['wall_s'] / 60:.1f} min for {len(hs)} houses.", "",
-             "| seed | rooms (gt / memory) | frames | objects (gt / memory) | seen | map s | query s |",
-             "|---|---|---|---|---|---|---|"]
+             "| seed | rooms (gt / memory) | frames | objects (gt / memory) | seen | map s | query s |"
+             + (" incremental = rebuild |" if inc else ""),
+             "|---|---|---|---|---|---|---|" + ("---|" if inc else "")]
     for h in hs:
-        lines.append(f"| {h['seed']} | {h['rooms']} / {h['memory_rooms']} | {h['frames']} | {h['gt_objects']} / "
-                     f"{h['objects']} | {h['coverage']:.2f} | {h['map_s']:.0f} | {h['query_s']:.0f} |")
+        row = (f"| {h['seed']} | {h['rooms']} / {h['memory_rooms']} | {h['frames']} | {h['gt_objects']} / "
+               f"{h['objects']} | {h['coverage']:.2f} | {h['map_s']:.0f} | {h['query_s']:.0f} |")
+        if inc:
+            c = h.get("incremental") or {}
+            row += (f" {c.get('same', '-')}/{c.get('queries', '-')} answers, forest "
+                    f"{'equal' if c.get('forest_equal') else 'DIFFERS'} |" if c else " - |")
+        lines.append(row)
     if hs:
         lines.append(f"| mean | | {np.mean([h['frames'] for h in hs]):.0f} | | "
                      f"{np.mean([h['coverage'] for h in hs]):.3f} | {np.mean([h['map_s'] for h in hs]):.0f} | "

@@ -32,6 +32,8 @@ _STEPS = (0.1, 0.37, 0.63, 0.9)
 LATTICE = np.array([(a, b, c) for a in _STEPS for b in _STEPS for c in _STEPS])  # 64 points in a unit box
 RAY_STEP = 0.05  # metres between samples along a ray
 BOX_PAD = 0.1  # metres: ray samples this close to the target's own footprint are not occluders
+BODY_GAP = 0.05  # metres kept between the robot's disc and any object box at a goal pose
+ROBOT_TOP = 1.5  # metres: objects whose box starts higher (pictures, wall clocks) do not touch the robot
 FOV_SLACK = math.radians(4.0)  # the measured field of view is a lower bound: a second pass allows this much more
 
 
@@ -76,6 +78,8 @@ class GoalPlanner:
         clear = ndi.distance_transform_edt(~self.occupied) * self.res if self.occupied.any() else \
             np.full(state.shape, np.inf)
         self.clearance = clear
+        self.floor = float(getattr(occupancy, "floor", None) or 0.0)
+        self.radius = float(robot_radius)
         want = robot_radius + config.goal_margin
         self.stand = free & (clear > want)
         self.stand_loose = free & (clear > robot_radius)
@@ -139,7 +143,15 @@ class GoalPlanner:
         ii, jj = ii + i0, jj + j0
         xy = np.stack([self.origin[0] + (jj + 0.5) * res, self.origin[1] + (ii + 0.5) * res], axis=1)
         gap = np.hypot(*np.maximum(0.0, np.maximum(bmin[:2] - xy, xy - bmax[:2])).T)
-        keep = (gap <= reach) & (gap >= cfg.goal_min_gap)
+        keep = (gap <= reach) & (gap >= max(cfg.goal_min_gap, self.radius + BODY_GAP))
+        # the robot's body stays off every object the memory knows that reaches below its height: the
+        # grid can miss low or thin parts of furniture (a toilet bowl's front, table legs)
+        low = omin[:, 2] < self.floor + ROBOT_TOP
+        if low.any() and keep.any():
+            pts = xy[keep, None, :]
+            d = np.maximum(0.0, np.maximum(omin[None, low, :2] - pts, pts - omax[None, low, :2]))
+            body_ok = np.hypot(d[..., 0], d[..., 1]).min(axis=1) >= self.radius + BODY_GAP
+            keep[np.nonzero(keep)[0][~body_ok]] = False
         if not keep.any():
             return None
         xy, gap, ii, jj = xy[keep], gap[keep], ii[keep], jj[keep]
