@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from scannet_memory import scannet_memory
+from scannet_memory import scannet_run
 
 from robomem.cli import main
 from robomem.cli.query import format_answer
@@ -30,7 +30,8 @@ def test_unknown_kind_is_rejected_by_the_parser(capsys):
 
 
 def test_output_formats(scannet):
-    a = Engine(scannet_memory(str(scannet))).ask("where is the sink?")
+    run = scannet_run(str(scannet))
+    a = Engine(run.memory).ask("where is the sink?")
     assert json.loads(format_answer(a, True)) == json.loads(json.dumps(a.to_dict()))
     text = format_answer(a, False).splitlines()
-    assert text[0] == a.text and text[2].startswith("  target 8 sink")
+    assert text[0] == a.text and text[2].startswith(f"  target {run.id(8)} sink")

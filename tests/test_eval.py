@@ -1,11 +1,11 @@
-"""Query-set generation and scoring, on the ScanNet ground truth and on hand-made answers."""
+"""Query-set generation and scoring, on the ScanNet ground truth (real Memory, tests/scannet_memory.py)
+and on hand-made answers; the simulator ground-truth adapter and timeline recorder."""
 
 import json
 
 import numpy as np
 import pytest
-from scannet_eval import ScanNetGroundTruth
-from scannet_memory import scannet_memory
+from scannet_memory import scannet_run
 
 from robomem.eval.groundtruth import GroundTruth
 from robomem.eval.queryset import generate
@@ -14,8 +14,13 @@ from robomem.types import Answer, Evidence, GoalPose, Target
 
 
 @pytest.fixture(scope="module")
-def gt(scannet):
-    return ScanNetGroundTruth(scannet_memory(str(scannet)))
+def run(scannet):
+    return scannet_run(str(scannet))
+
+
+@pytest.fixture(scope="module")
+def gt(run):
+    return run.gt
 
 
 def test_generated_sets_are_deterministic_and_grounded(gt):
@@ -35,17 +40,17 @@ def test_generated_sets_are_deterministic_and_grounded(gt):
             assert q.expected["count"] == 3
 
 
-def test_navigation_success_needs_navigable_near_and_visible(gt):
+def test_navigation_success_needs_navigable_near_and_visible(gt, run):
     toilet = next(o for o in gt.gt_objects() if o.id == 16)
 
     def ans(x, y, yaw):
         return Answer("navigation", "", [Target(16, "toilet", toilet.center, GoalPose(np.array([x, y, 0.0]), yaw))])
 
-    g = gt.memory.occupancy.goal_pose(toilet.center, 0.8)
+    g = run.memory.ask("where is the toilet?").targets[0].goal_pose
     x, y = g.position[:2]
     assert navigation_success(ans(x, y, g.yaw), [toilet], gt) == (True, "ok")
-    assert navigation_success(ans(x, y, g.yaw + np.pi), [toilet], gt)[1] == "object not visible from the goal"
-    assert navigation_success(ans(2.6, 3.0, 0.0), [toilet], gt)[1] == "goal not within 1 m of an acceptable object"
+    assert navigation_success(ans(x, y, g.yaw + np.pi), [toilet], gt)[1].startswith("object not visible from the goal")
+    assert navigation_success(ans(2.6, 3.0, 0.0), [toilet], gt)[1].startswith("goal 5.0 m from the nearest acceptable")
     assert navigation_success(ans(30.0, 30.0, 0.0), [toilet], gt)[1] == "goal not navigable"
     assert navigation_success(Answer("navigation", ""), [toilet], gt)[1] == "no target"
 
@@ -65,12 +70,12 @@ def test_entity_time_and_count_scoring(gt):
     assert "| time | last_seen | 2 | 0.50 |" in markdown_table(rows)
 
 
-def test_report_files(gt, tmp_path):
+def test_report_files(gt, run, tmp_path):
     from robomem.eval.report import answer_and_score, write_report
     from robomem.query import Engine
 
     qs = generate(gt, gt.timeline(), seed=0, per_kind=2)
-    res = answer_and_score(Engine(gt.memory), qs, gt)
+    res = answer_and_score(Engine(run.memory), qs, gt)
     md = write_report(res, tmp_path / "out", "ScanNet")
     data = json.loads((tmp_path / "out" / "results.json").read_text())
     assert len(data["results"]) == len(qs) and {r["kind"] for r in data["summary"]} == {q.kind for q in qs}

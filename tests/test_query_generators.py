@@ -9,7 +9,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from scannet_memory import scannet_memory
+from scannet_memory import scannet_run
 
 from robomem.config import GeneratorConfig
 from robomem.errors import ConfigError, GeneratorError
@@ -128,7 +128,8 @@ def test_openai_generator_errors_are_clear(server):
 
 
 def test_engine_and_forest_use_the_http_generator(server, scannet):
-    mem = scannet_memory(str(scannet))
+    run = scannet_run(str(scannet))
+    mem, toilet = run.memory, run.id(16)
     gen = OpenAIGenerator(cfg(server.url))
     forest = Forest(mem.text_encoder, gen)
     forest.set_occupancy(mem.occupancy)
@@ -139,5 +140,5 @@ def test_engine_and_forest_use_the_http_generator(server, scannet):
     a = engine.ask("where is the toilet?")
     assert a.text.startswith("LLM[tiny-llm]")
     # the draft the engine wrote went to the server; targets and evidence stay the engine's own
-    assert "toilet (object 16)" in server.requests[-1]["body"]["messages"][-1]["content"]
-    assert a.targets[0].object_id == 16 and "generate" in a.timings_ms
+    assert f"toilet (object {toilet})" in server.requests[-1]["body"]["messages"][-1]["content"]
+    assert a.targets[0].object_id == toilet and "generate" in a.timings_ms

@@ -1,16 +1,18 @@
-"""The ScanNet query set (tests/scannet_eval.py): hand-written queries with answers from the scan's
-labels, and the generated ones, scored with robomem.eval. Thresholds sit a little under what the
-engine reaches today (see docs/query.md), so a regression fails here."""
+"""The ScanNet query sets (robomem.eval.scannet) on a real Memory built from the scan: hand-written
+queries with answers from the scan's labels, and the generated ones, scored with robomem.eval.
+Thresholds sit a little under what the engine reaches today (see docs/query.md), so a regression fails."""
 
 import pytest
-from scannet_eval import run
+from scannet_memory import scannet_run
 
+from robomem.eval.scannet import evaluate
 from robomem.eval.scoring import summarize
 
 
 @pytest.fixture(scope="module")
 def results(scannet):
-    return run()
+    run = scannet_run(str(scannet))
+    return evaluate(run.memory, run.gt)
 
 
 def rate(results, kind, sub=None):

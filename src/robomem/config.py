@@ -154,7 +154,7 @@ class ForestConfig:
     group_gap: float = 0.3  # metres between footprints: objects this close form a group (within an area)
     area_link: float = 2.5  # metres, average-linkage distance between object centres that splits areas
     semantic_weight: float = 0.5  # distances grow up to (1 + w)x between objects cueing different room types
-    door_width: float = 0.9  # metres; room segmentation cuts free space at openings up to this width
+    door_width: float = 1.0  # metres; room segmentation cuts free space at openings up to this width
     min_seed_area: float = 0.15  # m^2 of eroded free space that makes a room seed
     merge_border: float = 1.4  # metres of shared free border above which two regions are one room
     min_room_area: float = 1.0  # m^2; free pockets no seed reached become rooms only above this
@@ -176,7 +176,11 @@ class QueryConfig:
     min_score: float = 0.3  # below this best score an object is "not seen"
     near_radius: float = 1.5  # metres: "near/next to" and "what is near X"
     forest_weight: float = 0.1  # weight of the object's area/room summary similarity in re-ranking
-    standoff: float = 0.6  # metres between the object's footprint and the goal pose asked for
+    standoff: float = 0.5  # metres between the object's footprint and the goal pose, preferred
+    goal_max_gap: float = 0.95  # metres: goal poses stand at most this far from the object's footprint
+    goal_min_gap: float = 0.15  # ... and at least this far
+    goal_margin: float = 0.15  # metres of clearance beyond memory.robot_radius preferred at a goal pose
+    goal_min_visible: float = 0.02  # fraction of the object's 64 sample points a goal pose must see
 
 
 @dataclass

@@ -1,38 +1,42 @@
-"""`robomem demo`: the main job end to end on the embedded default.
-
-Until the simulator and query engine land (issues #3-#5) this reads the recorded 7-Scenes kitchen,
-prints what it holds and draws its camera trajectory.
-"""
+"""`robomem demo`: explore a simulated house, build its memory, answer example questions of every kind and
+check them against the ground truth; writes OUT/report.md, OUT/map.png, OUT/forest.png and OUT/memory."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
-import numpy as np
-
-DEFAULT_SOURCE = "7scenes:../shared/data/7scenes-redkitchen"
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("demo", parents=[common], help="run the main job end to end and write a report")
+    p = sub.add_parser("demo", parents=[common], help="explore a simulated house, build its memory, answer questions",
+                       description="The main job end to end on the embedded simulator: explore a house, build the "
+                                   "memory, answer example questions (navigation, explanation, time, counting), "
+                                   "score them against the simulator's ground truth, write a report with a map.")
     p.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
-    p.add_argument("--source", default=DEFAULT_SOURCE, help=f"frame source (default {DEFAULT_SOURCE})")
+    p.add_argument("--seed", type=int, default=None, help="house seed (default 764)")
+    p.add_argument("--steps", type=int, default=None, help="exploration actions at most (default 800: until explored)")
+    p.add_argument("--quick", action="store_true",
+                   help="a small, fast run (house 4, 60 actions at 160x120) to check that everything works")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from robomem.data import open_source
-    from robomem.viz import plot_trajectory
+    from robomem.errors import InputError
+    from robomem.eval.demo import DEMO_SEED, QUICK, run_demo
 
-    src = open_source(args.source)
-    info = src.info()
-    print("\n".join(info.lines()))
-    out = Path(args.out)
-    positions = src.poses()[:, :3, 3]
-    # 7-Scenes' world frame is the first camera's: view the path from its measured "up".
-    png = plot_trajectory(positions, out / "trajectory.png", title=info.uri,
-                          up=np.array([0.009, -0.893, -0.450]) if info.kind == "7scenes" else None)
-    print(f"wrote {png}")
+    kw = dict(QUICK) if args.quick else {"seed": DEMO_SEED, "steps": 800, "width": 320, "height": 240}
+    if args.seed is not None:
+        if args.seed < 0:
+            raise InputError(f"--seed must be >= 0, got {args.seed}", "pass a house seed such as 764")
+        kw["seed"] = args.seed
+    if args.steps is not None:
+        if args.steps < 1:
+            raise InputError(f"--steps must be >= 1, got {args.steps}", "pass how many exploration actions to take")
+        kw["steps"] = args.steps
+    res = run_demo(args.out, **kw)
+    n_ok = sum(bool(r["score"]["success"]) for r in res.rows)
+    for k, r in enumerate(res.rows, 1):
+        mark = "ok " if r["score"]["success"] else "NO "
+        print(f"{mark} {k:2d}. {r['query'].text}\n      {r['answer'].text.splitlines()[0][:150]}")
+    print(f"\n{n_ok}/{len(res.rows)} answers correct; {res.seconds['total']:.0f} s. "
+          f"Wrote {res.report}, {res.map_png}, {res.forest_png}")
     return 0
-

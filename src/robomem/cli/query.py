@@ -46,14 +46,13 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.memory)
     if not path.is_dir():
         raise StoreError(f"memory directory {path} does not exist", "build one with `robomem map --memory DIR`")
-    try:
-        from robomem.memory import Memory  # lands with the scene memory (issue #4)
-    except ImportError:
-        raise StoreError("this build has no scene memory to open (robomem.memory.Memory is missing)",
-                         "install a robomem version that includes the scene memory") from None
+    from robomem.memory import Memory
+
     config = RobomemConfig.load(args.config) if args.config else None  # default: the memory's own
-    memory = Memory.open(path)
-    engine = Engine(memory, config=config)
-    answer = engine.ask(args.text, kind=args.kind, max_results=args.max_results)
+    memory = Memory.open(path, readonly=True)  # a reader: works while `robomem map` writes (last save)
+    try:
+        answer = Engine(memory, config=config).ask(args.text, kind=args.kind, max_results=args.max_results)
+    finally:
+        memory.close()
     print(format_answer(answer, args.json))
     return 0

@@ -65,10 +65,20 @@ class GroundTruth(Protocol):
 @dataclass
 class GTTimeline:
     """When each ground-truth object was in view during the robot's run (from the simulator's instance
-    masks), and the run's end time ("now" for "the last two minutes")."""
+    masks), and the run's end time ("now" for "the last two minutes").
+
+    ``seen`` holds every frame that showed the object at all (a glimpse); ``clear`` (optional) the frames
+    that showed it clearly. Seeing has no sharp edge (a few pixels at the border of the image, the far end
+    of the depth range), so a memory that answers "when did you last see it" with any time between the last
+    clear view and the last glimpse is right; without ``clear`` both are the same."""
 
     seen: dict[int, np.ndarray] = field(default_factory=dict)  # object id -> sorted times (s)
     t_end: float = 0.0
+    clear: dict[int, np.ndarray] | None = None  # object id -> sorted times (s) of clear views
+
+    def _clear(self, object_id: int) -> np.ndarray | None:
+        ts = (self.clear if self.clear is not None else self.seen).get(object_id)
+        return ts if ts is not None and len(ts) else None
 
     def last_seen(self, object_id: int) -> float | None:
         ts = self.seen.get(object_id)
@@ -78,5 +88,17 @@ class GTTimeline:
         ts = self.seen.get(object_id)
         return float(ts[0]) if ts is not None and len(ts) else None
 
-    def seen_between(self, t0: float, t1: float) -> list[int]:
-        return sorted(i for i, ts in self.seen.items() if np.any((ts >= t0) & (ts <= t1)))
+    def last_clear(self, object_id: int) -> float | None:
+        ts = self._clear(object_id)
+        return float(ts[-1]) if ts is not None else None
+
+    def first_clear(self, object_id: int) -> float | None:
+        ts = self._clear(object_id)
+        return float(ts[0]) if ts is not None else None
+
+    def seen_clearly(self, object_id: int) -> bool:
+        return self._clear(object_id) is not None
+
+    def seen_between(self, t0: float, t1: float, clearly: bool = False) -> list[int]:
+        src = (self.clear if self.clear is not None else self.seen) if clearly else self.seen
+        return sorted(i for i, ts in src.items() if np.any((ts >= t0) & (ts <= t1)))

@@ -4,9 +4,11 @@
   the box of an acceptable ground-truth object, and that object is visible from the goal pose;
 - explanation: entity recall and precision of the categories the answer text names, against the
   categories in the expected room (names are found in the text with the lexicon's synonyms and plurals);
-- time: |answered t - true t| (the answer's first sighting evidence carries the answered t); success
-  within ``TIME_TOL`` (1 s); "where was" answers score by the target's distance to the true position
-  (success within ``GOAL_RADIUS``); "what did you see" answers by entity recall/precision;
+- time: distance of the answered t (the answer's first sighting evidence carries it) to the true time, or
+  to the true interval [t_lo, t_hi] when the ground truth gives one (between the last clear view and the
+  last glimpse); success within ``TIME_TOL`` (1 s); "where was" answers score by the xy distance of the
+  answered position to the object's box (success within ``GOAL_RADIUS``); "what did you see" answers by
+  entity recall/precision;
 - counting: the first number in the answer text equals the true count.
 Memory object ids are not ground-truth ids, so nothing here compares ids across the two.
 """
@@ -47,11 +49,13 @@ def navigation_success(answer: Answer, acceptable: Iterable[GTObject], gt: Groun
     x, y = float(g.position[0]), float(g.position[1])
     if not gt.is_navigable(x, y):
         return False, "goal not navigable"
+    acceptable = list(acceptable)
     near = [o for o in acceptable if box_distance(np.array([x, y]), o) <= GOAL_RADIUS]
     if not near:
-        return False, "goal not within 1 m of an acceptable object"
+        d = min((box_distance(np.array([x, y]), o) for o in acceptable), default=math.inf)
+        return False, f"goal {d:.1f} m from the nearest acceptable object (target: {answer.targets[0].label})"
     if not any(gt.object_visible_from(o.id, x, y, float(g.yaw)) for o in near):
-        return False, "object not visible from the goal"
+        return False, f"object not visible from the goal (target: {answer.targets[0].label})"
     return True, "ok"
 
 
@@ -107,21 +111,26 @@ def score(query: EvalQuery, answer: Answer, gt: GroundTruth) -> dict[str, Any]:
         r.update(success=ok, reason=why)
     elif query.kind == "explanation":
         rec, prec = entity_scores(answer.text, ex["categories"], vocab)
-        r.update(recall=rec, precision=prec, success=rec >= 0.9)
+        missed = set(ex["categories"]) - mentioned_categories(answer.text, ex["categories"])
+        r.update(recall=rec, precision=prec, success=rec >= 0.9, missed=sorted(missed))
     elif query.kind == "time" and query.subkind in ("last_seen", "first_seen"):
         t = answered_time(answer)
-        err = abs(t - ex["t"]) if t is not None else math.inf
+        lo, hi = ex.get("t_lo", ex["t"]), ex.get("t_hi", ex["t"])
+        err = max(lo - t, t - hi, 0.0) if t is not None else math.inf
         r.update(time_error=err, success=err <= TIME_TOL)
     elif query.kind == "time" and query.subkind == "where_at":
-        if answer.targets:
+        if answer.targets:  # distance to the object's box (a point on a 2 m sofa is where the sofa is)
             p = np.asarray(answer.targets[0].position, float)
-            err = float(np.linalg.norm(p[:2] - np.asarray(ex["position"][:2], float)))
+            box = [objs[i] for i in ex.get("object_ids", []) if i in objs]
+            err = (min(box_distance(p, o) for o in box) if box
+                   else float(np.linalg.norm(p[:2] - np.asarray(ex["position"][:2], float))))
         else:
             err = math.inf
         r.update(position_error=err, success=err <= GOAL_RADIUS)
     elif query.kind == "time":
         rec, prec = entity_scores(answer.text, ex["categories"], vocab)
-        r.update(recall=rec, precision=prec, success=rec >= 0.9)
+        missed = set(ex["categories"]) - mentioned_categories(answer.text, ex["categories"])
+        r.update(recall=rec, precision=prec, success=rec >= 0.9, missed=sorted(missed))
     elif query.kind == "counting":
         n = first_number(answer.text)
         r.update(answered=n, expected=ex["count"], success=n == ex["count"])

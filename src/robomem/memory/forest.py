@@ -30,7 +30,7 @@ import json
 import logging
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -72,16 +72,18 @@ class Leaf:
     first_seen: float
     last_seen: float
     n_sightings: int
+    views: tuple[tuple[float, float, float], ...] = ()  # (x, y, weight) of cameras that saw it (room choice)
 
     @classmethod
-    def from_record(cls, o: ObjectRecord) -> Leaf:
+    def from_record(cls, o: ObjectRecord, views: Iterable[Sequence[float]] = ()) -> Leaf:
         c = np.asarray(o.centroid, dtype=np.float64).reshape(3)
         lo = np.asarray(o.bbox_min, dtype=np.float64).reshape(3)
         hi = np.asarray(o.bbox_max, dtype=np.float64).reshape(3)
         if not (np.isfinite(c).all() and np.isfinite(lo).all() and np.isfinite(hi).all()):
             raise InputError(f"object {o.id} has a non-finite centroid or box", "drop or fix the object")
         return cls(int(o.id), str(o.label), str(o.caption or ""), tuple(map(float, c)), tuple(map(float, lo)),
-                   tuple(map(float, hi)), float(o.first_seen), float(o.last_seen), int(o.n_sightings))
+                   tuple(map(float, hi)), float(o.first_seen), float(o.last_seen), int(o.n_sightings),
+                   tuple((float(v[0]), float(v[1]), float(v[2])) for v in views))
 
     @property
     def name(self) -> str:
@@ -336,8 +338,7 @@ class Forest:
         changed = {r for r in set(new_members) | set(self._members)
                    if new_members.get(r) != self._members.get(r)}
         self._room_of, self._members = new_room, new_members
-        for r in sorted(changed):
-            self._rebuild_room(r, None)
+        self._apply(dict.fromkeys(changed))
         self.stats["rebalances"] += 1
         log.debug("room map changed: %d rooms rebuilt", len(changed))
         return True
@@ -351,7 +352,7 @@ class Forest:
 
     def _assign(self, leaf: Leaf) -> str:
         if self.roommap is not None:
-            key = self.roommap.assign(np.array(leaf.bbox_min), np.array(leaf.bbox_max))
+            key = self.roommap.assign(np.array(leaf.bbox_min), np.array(leaf.bbox_max), leaf.views)
             if key is not None:
                 return key
         t = self.config.room_tile
@@ -362,13 +363,15 @@ class Forest:
         return f"{math.floor(leaf.centroid[0] / t)}_{math.floor(leaf.centroid[1] / t)}"
 
     # ----------------------------------------------------------------- writing
-    def upsert(self, objects: Iterable[ObjectRecord]) -> int:
-        """Insert new objects and update changed ones; unchanged ones cost a comparison. Returns the
-        number of objects that changed."""
+    def upsert(self, objects: Iterable[ObjectRecord], views: Mapping[int, Sequence] | None = None) -> int:
+        """Insert new objects and update changed ones; unchanged ones cost a comparison. ``views``: object
+        id -> (x, y, weight) of the cameras that saw it (they decide its room; see ``RoomMap.assign``).
+        Returns the number of objects that changed."""
         touched: dict[str, set[str] | None] = {}  # room -> tiles touched (None = whole room)
         n = 0
+        views = views or {}
         for o in objects:
-            leaf = Leaf.from_record(o)
+            leaf = Leaf.from_record(o, views.get(int(o.id), ()))
             old = self._leaves.get(leaf.id)
             if old == leaf:
                 continue
@@ -395,8 +398,10 @@ class Forest:
         self.stats["removes"] += n
         return n
 
-    def rebuild(self, objects: Iterable[ObjectRecord], roommap: RoomMap | None = None) -> None:
+    def rebuild(self, objects: Iterable[ObjectRecord], roommap: RoomMap | None = None,
+                views: Mapping[int, Sequence] | None = None) -> None:
         """Forget everything and build from ``objects`` (with ``roommap``; default: keep the current one)."""
+        views = views or {}
         rm = self.roommap if roommap is None else roommap
         self.nodes = {ROOT: Node(ROOT, "site")}
         self._leaves, self._room_of, self._members, self._tiled = {}, {}, {}, {}
@@ -406,7 +411,7 @@ class Forest:
         self.roommap = rm
         touched: dict[str, set[str] | None] = {}
         for o in objects:
-            leaf = Leaf.from_record(o)
+            leaf = Leaf.from_record(o, views.get(int(o.id), ()))
             if leaf.id in self._leaves:
                 raise InputError(f"object id {leaf.id} appears twice", "pass each object once")
             self._attach(leaf, touched)
@@ -435,16 +440,39 @@ class Forest:
             touched[room].add(tile)
 
     def _apply(self, touched: dict[str, set[str] | None]) -> None:
+        """Re-cluster the touched rooms (whole, or some tiles of large rooms). Two passes: first every
+        touched room drops the areas it redoes, then they are rebuilt; node ids come from content
+        (``area:<smallest object id>``), so an area id can move from one room to another in one change."""
         self.version += 1
+        plan = {}
         for room in sorted(touched):
             tiled_now = len(self._members.get(room, ())) > self.config.max_cluster
             tiles = touched[room]
             if tiled_now != self._tiled.get(room, False) or not tiled_now:
                 tiles = None  # small rooms and rooms switching mode are re-clustered whole
-            self._rebuild_room(room, tiles)
+            plan[room] = (tiles, self._drop_areas(room, tiles))
+        for room, (tiles, keep) in plan.items():
+            self._rebuild_room(room, tiles, keep)
 
-    def _rebuild_room(self, room: str, tiles: set[str] | None) -> None:
-        """Re-cluster a room (or some tiles of a large room) into areas and groups."""
+    def _drop_areas(self, room: str, tiles: set[str] | None) -> list[str]:
+        """Remove the areas of ``room`` that a rebuild of ``tiles`` (None: all) redoes; returns the kept ones."""
+        node = self.nodes.get(room)
+        if node is None:
+            return []
+        keep_areas = []
+        for a in node.children:
+            first = self._first_leaf(a)
+            redo = tiles is None or first is None or self._tile(self._leaves[first]) in tiles \
+                or self._room_of.get(first) != room
+            if redo:
+                self._drop_subtree(a, keep_leaves=True)
+            else:
+                keep_areas.append(a)
+        node.children = list(keep_areas)
+        return keep_areas
+
+    def _rebuild_room(self, room: str, tiles: set[str] | None, keep_areas: list[str]) -> None:
+        """Re-cluster a room (or some tiles of a large room) into areas and groups (after ``_drop_areas``)."""
         self.stats["unit_rebuilds"] += 1
         self.version += 1
         self._search_cache.clear()
@@ -465,16 +493,6 @@ class Forest:
         if node is None:
             node = self.nodes[room] = Node(room, "room", parent=ROOT)
             site.children = sorted([*site.children, room], key=_sort_key)
-        # drop the areas being redone
-        keep_areas = []
-        for a in node.children:
-            first = self._first_leaf(a)
-            redo = tiles is None or first is None or self._tile(self._leaves[first]) in tiles \
-                or self._room_of.get(first) != room
-            if redo:
-                self._drop_subtree(a, keep_leaves=True)
-            else:
-                keep_areas.append(a)
         if tiles is None:
             units = [sorted(members)] if not tiled else self._by_tile(members)
         else:
@@ -846,13 +864,14 @@ def _sort_key(node_id: str) -> tuple:
 def _leaf_dict(lf: Leaf) -> dict[str, Any]:
     return {"id": lf.id, "label": lf.label, "caption": lf.caption, "centroid": list(lf.centroid),
             "bbox_min": list(lf.bbox_min), "bbox_max": list(lf.bbox_max), "first_seen": _finite(lf.first_seen),
-            "last_seen": _finite(lf.last_seen), "n_sightings": lf.n_sightings}
+            "last_seen": _finite(lf.last_seen), "n_sightings": lf.n_sightings, "views": [list(v) for v in lf.views]}
 
 
 def _leaf_from(d: dict[str, Any]) -> Leaf:
     return Leaf(int(d["id"]), d["label"], d["caption"], tuple(d["centroid"]), tuple(d["bbox_min"]),
                 tuple(d["bbox_max"]), math.inf if d["first_seen"] is None else d["first_seen"],
-                -math.inf if d["last_seen"] is None else d["last_seen"], int(d["n_sightings"]))
+                -math.inf if d["last_seen"] is None else d["last_seen"], int(d["n_sightings"]),
+                tuple(tuple(v) for v in d.get("views", ())))
 
 
 def _config_dict(cfg: ForestConfig) -> dict[str, Any]:

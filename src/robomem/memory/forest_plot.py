@@ -36,10 +36,20 @@ def plot_forest(forest: Forest, path: Path, title: str = "semantic forest") -> P
         ext = [rm.origin[0], rm.origin[0] + w * rm.resolution, rm.origin[1], rm.origin[1] + h * rm.resolution]
         ax.imshow(img, origin="lower", extent=ext, interpolation="nearest")
     for r in rooms:
-        lo, hi = r.bbox_min, r.bbox_max
-        ax.add_patch(Rectangle(lo[:2], hi[0] - lo[0], hi[1] - lo[1], fill=False, ec=colour[r.id], lw=2))
-        ax.text(lo[0], hi[1] + 0.05, f"{r.id} {r.place_type or ''}", color=colour[r.id], fontsize=8,
-                weight="bold", va="bottom")
+        grid_room = rm is not None and r.id.startswith("room:") and r.id[5:].isdigit()
+        if grid_room and (rm.labels == int(r.id[5:])).any():  # outline the room's floor, label it inside
+            m = (rm.labels == int(r.id[5:])).astype(float)
+            xs = rm.origin[0] + (np.arange(m.shape[1]) + 0.5) * rm.resolution
+            ys = rm.origin[1] + (np.arange(m.shape[0]) + 0.5) * rm.resolution
+            ax.contour(xs, ys, m, levels=[0.5], colors=[colour[r.id]], linewidths=1.5)
+            c = np.median(rm.room_cells(r.id), axis=0)
+            ax.text(c[0], c[1], f"{r.place_type or 'room'}\n{r.id}", color="0.2", fontsize=9, weight="bold",
+                    ha="center", va="center", zorder=5, bbox={"fc": "white", "ec": colour[r.id], "alpha": 0.7})
+        else:
+            lo, hi = r.bbox_min, r.bbox_max
+            ax.add_patch(Rectangle(lo[:2], hi[0] - lo[0], hi[1] - lo[1], fill=False, ec=colour[r.id], lw=2))
+            ax.text(lo[0], hi[1] + 0.05, f"{r.id} {r.place_type or ''}", color=colour[r.id], fontsize=8,
+                    weight="bold", va="bottom")
     for a in forest.level("area"):
         lo, hi = a.bbox_min, a.bbox_max
         ax.add_patch(Rectangle(lo[:2], hi[0] - lo[0], hi[1] - lo[1], fill=False, ec="0.3", lw=0.8, ls="--"))
@@ -72,10 +82,17 @@ def _plot_tree(forest: Forest, ax, colour: dict) -> None:
     n = len(forest)
     if n > 3000:
         levels = levels[:3]
-    order: dict[int, float] = {}
-    for r in forest.level("room"):
-        for i in forest.leaves_under(r.id):
-            order[i] = len(order)
+    order: dict[int, float] = {}  # leaves in depth-first order of the tree, so no edges cross
+    stack = ["site"]
+    while stack:
+        node = forest.nodes.get(stack.pop())
+        if node is None:
+            continue
+        if node.level == "object":
+            order[int(node.id.split(":")[1])] = len(order)
+        stack.extend(reversed(node.children))
+    for i in forest.object_ids:
+        order.setdefault(i, len(order))
     pos: dict[str, tuple[float, float]] = {}
     for depth, lv in enumerate(levels):
         for node in forest.level(lv):
@@ -92,11 +109,18 @@ def _plot_tree(forest: Forest, ax, colour: dict) -> None:
         col = colour.get(room.id, "k") if room is not None else "k"
         size = {"site": 80, "room": 60, "area": 35, "group": 15, "object": 6}[node.level]
         ax.scatter([x], [y], s=size, color=col, edgecolors="k", linewidths=0.3, zorder=2)
-        if node.level in ("site", "room") or (node.level == "area" and n <= 400):
-            text = node.summary if node.level != "area" else (node.place_type or "area")
-            ax.text(x, y + 0.12, text[:48], fontsize=6 if node.level != "area" else 5, ha="center",
-                    rotation=0 if node.level == "site" else 20)
+        if node.level == "site":
+            ax.text(x, y + 0.12, node.summary.split(":")[0], fontsize=8, ha="center")
+        elif node.level == "room":
+            ax.text(x, y + 0.12, f"{node.place_type or 'room'} ({node.id})", fontsize=8, ha="center", weight="bold",
+                    color="0.2")
+        elif node.level == "area" and n <= 400:
+            ax.text(x, y + 0.1, node.place_type or "area", fontsize=6, ha="center", rotation=20)
+        elif node.level == "object" and n <= 120:
+            ax.text(x, y - 0.08, forest.leaf(int(nid.split(":")[1])).name, fontsize=5.5, ha="center", va="top",
+                    rotation=90)
     ax.set_yticks([-d for d in range(len(levels))], levels)
+    ax.set_ylim(-len(levels) + (0.0 if n > 120 else -0.2), 0.5)
     ax.set_xticks([])
     ax.set_title("forest (site -> rooms -> areas -> groups -> objects)")
     for s in ("top", "right", "bottom"):

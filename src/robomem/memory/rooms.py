@@ -3,8 +3,9 @@
 No room labels come from the memory, so rooms are found from the occupancy grid alone (a morphological
 segmentation): free space is eroded by half a doorway width, which cuts rooms apart at their doorways;
 the surviving blobs are room seeds; seeds grow back over all free cells (geodesically, through free
-space only); finally two regions that share a border longer than a doorway are merged (furniture can
-split a room's eroded free space, but the two halves then touch along a wide opening, unlike a doorway).
+space only); finally two regions are merged when they share a border longer than a doorway, or a border
+in two or more pieces (furniture can split a room's eroded free space, but the two halves then touch along
+a wide opening, or on both sides of the furniture; a doorway is one short opening).
 Everything is a deterministic function of the grid, so the same grid gives the same rooms.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -61,12 +63,35 @@ class RoomMap:
         ij = np.floor((np.asarray(xy, dtype=np.float64)[:2] - self.origin) / self.resolution).astype(int)
         return int(ij[1]), int(ij[0])
 
-    def assign(self, bbox_min: np.ndarray, bbox_max: np.ndarray, margin: float = 0.3) -> str | None:
-        """Room key of an object: the room of most free cells around its footprint, nearest cells weighing
-        more; None when the map has no room. Objects stand on occupied cells, so the ring around them votes."""
+    def assign(self, bbox_min: np.ndarray, bbox_max: np.ndarray, views: Sequence[Sequence[float]] = (),
+               margin: float = 0.3) -> str | None:
+        """Room key of an object; None when the map has no room.
+
+        The room of most free cells around its footprint, nearest cells weighing more (objects stand on
+        occupied cells, so the ring around them votes). With ``views`` ((x, y, weight) of the cameras that
+        saw it), only rooms some camera saw it from can win: an object is never seen through a wall, so a
+        picture or a kettle against a thin wall is not voted into the room behind it; when none of those
+        rooms is around the footprint, the room most of the (nearer) views came from wins."""
         if not self.n_rooms:
             return None
         H, W = self.labels.shape
+        allowed = None
+        view_votes = None
+        if len(views):
+            v = np.asarray(views, dtype=np.float64).reshape(-1, 3)
+            ij = np.floor((v[:, :2] - self.origin) / self.resolution).astype(np.int64)
+            i, j = ij[:, 1], ij[:, 0]
+            ok = (i >= 0) & (i < H) & (j >= 0) & (j < W)
+            lab = np.zeros(len(v), np.int64)
+            lab[ok] = self.labels[i[ok], j[ok]]
+            dx = np.maximum(0, np.maximum(bbox_min[0] - v[:, 0], v[:, 0] - bbox_max[0]))
+            dy = np.maximum(0, np.maximum(bbox_min[1] - v[:, 1], v[:, 1] - bbox_max[1]))
+            view_votes = np.bincount(lab, weights=v[:, 2] / (1.0 + np.hypot(dx, dy)), minlength=self.n_rooms + 1)
+            view_votes[0] = 0.0
+            if view_votes.max() > 0:
+                allowed = view_votes > 0
+            else:
+                view_votes = None
         for m in (margin, 3 * margin):
             lo = self.cell(np.asarray(bbox_min)[:2] - m)
             hi = self.cell(np.asarray(bbox_max)[:2] + m)
@@ -76,6 +101,8 @@ class RoomMap:
                 continue
             lab = self.labels[i0:i1, j0:j1]
             ok = lab > 0
+            if allowed is not None:
+                ok &= allowed[lab]
             if not ok.any():
                 continue
             ii, jj = np.nonzero(ok)
@@ -86,6 +113,8 @@ class RoomMap:
             w = 1.0 / (np.hypot(dx, dy) + self.resolution)
             votes = np.bincount(lab[ok], weights=w, minlength=self.n_rooms + 1)
             return f"room:{int(np.argmax(votes))}"  # argmax takes the lowest label on ties
+        if view_votes is not None:
+            return f"room:{int(np.argmax(view_votes))}"
         i, j = self.cell((np.asarray(bbox_min) + np.asarray(bbox_max))[:2] / 2)
         i, j = min(max(i, 0), H - 1), min(max(j, 0), W - 1)
         k = int(self._nearest[i, j])
@@ -160,8 +189,11 @@ def _grow(labels: np.ndarray, free: np.ndarray, max_iter: int, min_cells: int) -
     return lab
 
 
-def _merge_wide_borders(labels: np.ndarray, resolution: float, merge_border: float) -> np.ndarray:
-    """Merge adjacent regions whose shared border (4-neighbour cell pairs) is longer than ``merge_border``."""
+def _merge_wide_borders(labels: np.ndarray, resolution: float, merge_border: float,
+                        min_piece: float = 0.3) -> np.ndarray:
+    """Merge adjacent regions whose shared border (4-neighbour cell pairs) is longer than ``merge_border``,
+    or whose border is in two or more separate pieces of at least ``min_piece`` each: a doorway is one short
+    opening, while furniture that splits a room's free space leaves openings on both sides of it."""
     n = int(labels.max())
     if n < 2:
         return labels
@@ -182,12 +214,25 @@ def _merge_wide_borders(labels: np.ndarray, resolution: float, merge_border: flo
         return x
 
     for code, c in zip(codes, counts):
-        if c * resolution > merge_border:
-            a, b = find(int(code // (n + 1))), find(int(code % (n + 1)))
-            if a != b:
-                parent[max(a, b)] = min(a, b)
+        a, b = int(code // (n + 1)), int(code % (n + 1))
+        if c * resolution > merge_border or _border_pieces(labels, a, b, resolution, min_piece) >= 2:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
     roots = np.array([find(i) for i in range(n + 1)])
     return roots[labels]
+
+
+def _border_pieces(labels: np.ndarray, a: int, b: int, resolution: float, min_piece: float) -> int:
+    """How many separate pieces (8-connected cells of ``a`` touching ``b``) of at least ``min_piece``
+    metres the border between regions a and b has."""
+    ma, mb = labels == a, labels == b
+    touch = ma & ndi.binary_dilation(mb, structure=_CROSS)
+    lab, k = ndi.label(touch, structure=np.ones((3, 3)))
+    if k < 2:
+        return k
+    sizes = np.bincount(lab.ravel(), minlength=k + 1)[1:]
+    return int(np.sum(sizes * resolution >= min_piece))
 
 
 def _renumber(labels: np.ndarray) -> np.ndarray:

@@ -1,13 +1,14 @@
 """The query engine's view of the memory's objects: columns for vectorised re-ranking, a faiss index of
 what objects are called and what they are for, and name lookup.
 
-Objects that share a name share a text ("red mug"), and each distinct text is embedded once as several
-short phrases: the name itself and one phrase per use in the lexicon ("bed: somewhere to sleep", "bed:
-lie down or nap when tired"). Those phrase vectors live in a ``VectorIndex`` (faiss: exact while small,
-HNSW beyond ``index.flat_max``); a query's score for a text is its best phrase, and every object with a
-retrieved text is a candidate. Short phrases match a need ("I'm thirsty") more sharply than one long
-description. Attributes (position, box, colour, category) sit in numpy columns so re-ranking thousands
-of candidates is a few array operations.
+The index holds two kinds of short phrases: each distinct object name once ("red mug"), and each
+category's uses from the lexicon once ("mug": "drink coffee", "tea or water", "a hot drink"), without the
+object's name in front (MiniLM matches a need such as "I'm thirsty" much more sharply against a bare use
+than against "red mug: drink coffee"). A query's score for an object is the best of its name's phrase
+and its category's use phrases; every object with a retrieved name or category is a candidate. Those
+phrase vectors live in a ``VectorIndex`` (faiss: exact while small, HNSW beyond ``index.flat_max``).
+Attributes (position, box, colour, category) sit in numpy columns so re-ranking thousands of
+candidates is a few array operations.
 """
 
 from __future__ import annotations
@@ -38,10 +39,9 @@ def object_name(o: ObjectRecord) -> str:
     return cap if lexicon.normalize(o.label) in lexicon.normalize(cap) else f"{cap} {o.label}"
 
 
-def phrases(name: str, label: str) -> list[str]:
-    """The name and one "name: use" phrase per use of the label's category."""
-    uses = [u.strip() for u in lexicon.uses(label).replace(";", ",").split(",") if u.strip()]
-    return [name] + [f"{name}: {u}" for u in uses]
+def use_phrases(label: str) -> list[str]:
+    """The lexicon's uses of a category, one short phrase each ("drink coffee", "tea or water")."""
+    return [u.strip() for u in lexicon.uses(label).replace(";", ",").split(",") if u.strip()]
 
 
 class Catalog:
@@ -73,7 +73,7 @@ class Catalog:
         self.labels: list[str] = []
         self._label_code: dict[str, int] = {}
         self._label_rows: list[set[int]] = []
-        self._phrase_text = np.zeros(0, np.int32)
+        self._phrase_text = np.zeros(0, np.int32)  # phrase -> text code (>= 0) or -(label code) - 1 (a use)
         self._vec_cache: dict[str, np.ndarray] = {}
         self._pending: list[tuple[str, int]] = []
         self._arr: dict[tuple[str, int], np.ndarray] = {}  # ("t"|"l", code) -> sorted rows, cached
@@ -113,6 +113,24 @@ class Catalog:
             self._put(o)
             changed += 1
         gone = [i for i in self._row if i not in seen]
+        for i in gone:
+            self._drop(i)
+        self._flush()
+        if changed or gone:
+            self.version += 1
+        return changed, len(gone)
+
+    def update(self, objects: Iterable[ObjectRecord], removed: Iterable[int] = ()) -> tuple[int, int]:
+        """Apply a change set (changed/new objects, removed ids) without reading the other objects;
+        returns (changed, removed)."""
+        changed = 0
+        for o in objects:
+            row = self._row.get(int(o.id))
+            if row is not None and self._same(row, o):
+                continue
+            self._put(o)
+            changed += 1
+        gone = [int(i) for i in removed if int(i) in self._row]
         for i in gone:
             self._drop(i)
         self._flush()
@@ -195,6 +213,7 @@ class Catalog:
             code = self._label_code[canonical] = len(self.labels)
             self.labels.append(canonical)
             self._label_rows.append(set())
+            self._pending.extend((u, -code - 1) for u in use_phrases(canonical))
         return code
 
     def _text(self, name: str, label: str) -> int:
@@ -204,7 +223,7 @@ class Catalog:
         code = self._text_code[name] = len(self.texts)
         self.texts.append(name)
         self._text_rows.append(set())
-        self._pending.extend((p, code) for p in phrases(name, label))
+        self._pending.append((name, code))
         return code
 
     def _flush(self) -> None:
@@ -267,29 +286,33 @@ class Catalog:
         return None
 
     def semantic(self, query: np.ndarray, k: int, max_rows: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, scores) of the objects whose texts are among the ``k`` best for ``query``, best texts
-        first, stopping once ``max_rows`` objects are collected (the best text always counts whole)."""
+        """(rows, scores), unordered, of the objects whose names or categories (by their uses) are among the
+        ``k`` best for ``query``, taken best first until ``max_rows`` objects are collected (the best always
+        counts whole). An object's score is the better of its name's and its category's."""
         if not len(self.index):
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         pids, ps = self.index.search(query, min(len(self.index), 4 * k))
-        best: dict[int, float] = {}
-        for pid, s in zip(pids[0], ps[0]):
+        best: dict[int, float] = {}  # text code (>= 0) or -(label code) - 1 -> best phrase score
+        for pid, sc in zip(pids[0], ps[0]):
             if pid < 0:
                 continue
-            tc = int(self._phrase_text[pid])
-            if self._text_rows[tc] and s > best.get(tc, -np.inf):
-                best[tc] = float(s)
+            key = int(self._phrase_text[pid])
+            live = self._text_rows[key] if key >= 0 else self._label_rows[-key - 1]
+            if live and sc > best.get(key, -np.inf):
+                best[key] = float(sc)
         rows, scores, n = [], [], 0
-        for t in sorted(best, key=lambda t: (-best[t], t))[:k]:
-            if rows and n + len(self._text_rows[t]) > max_rows:
+        for key in sorted(best, key=lambda t: (-best[t], t))[:k]:
+            r = self._rows("t", key) if key >= 0 else self._rows("l", -key - 1)
+            if rows and n + len(r) > max_rows:
                 break
-            r = self._rows("t", t)
             rows.append(r)
-            scores.append(np.full(len(r), best[t], np.float32))
+            scores.append(np.full(len(r), best[key], np.float32))
             n += len(r)
         if not rows:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        return np.concatenate(rows), np.concatenate(scores)
+        rows_a, scores_a = np.concatenate(rows), np.concatenate(scores)
+        uniq, first = np.unique(rows_a, return_index=True)  # best first: the first occurrence is the best
+        return uniq, scores_a[first]
 
     def text_similarity(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Cosine of ``query`` with each row's name (for ordering name matches)."""

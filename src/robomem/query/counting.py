@@ -14,7 +14,7 @@ import numpy as np
 
 from robomem.memory import lexicon
 from robomem.query.explanation import place_indices, places_for_type
-from robomem.query.generators import plural
+from robomem.query.generators import a_or_any, plural
 from robomem.query.navigation import anchor_rows, nearest_gaps
 from robomem.query.parse import Parsed
 
@@ -56,7 +56,7 @@ def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
             if not len(rooms) and not len(areas):
                 nodes = places_for_type(engine, p.room_type)  # the best-scoring place, if any
                 if not nodes:
-                    return Draft(f"0 {plural(name)}: I have not seen a {p.room_type}.", [], [], 0.3)
+                    return Draft(f"0 {plural(name)}: I have not seen {a_or_any(p.room_type)}.", [], [], 0.3)
                 inside = cat.rows_of(engine.forest.leaves_under(nodes[0].id))
                 rows = rows[np.isin(rows, inside)]
             else:

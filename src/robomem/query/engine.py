@@ -22,7 +22,7 @@ import numpy as np
 from robomem.config import RobomemConfig
 from robomem.errors import QueryError
 from robomem.memory import lexicon
-from robomem.memory.api import MemoryView, Snapshot
+from robomem.memory.api import FREE, MemoryView, Snapshot
 from robomem.memory.forest import Forest, Node
 from robomem.query.catalog import Catalog
 from robomem.query.generators import Generator, make_generator
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 MAX_RESULTS_LIMIT = 100
 EVIDENCE_OBJECTS = 50  # object evidence items at most per answer
+MAX_VIEWS = 16  # camera positions per object kept for its room choice (the sightings that saw most of it)
 
 
 @dataclass
@@ -73,9 +74,12 @@ def parse_clock(text: str) -> float:
 class Engine:
     """Answers questions about one memory. Create once, ask many times.
 
-    The engine keeps its own catalog (faiss index of object texts) and semantic forest. It brings them in
-    line with the memory on the first ``ask``, on ``refresh()``, and on every ``ask`` when the memory
-    exposes an integer ``revision`` that has changed since (so a live memory stays in sync).
+    The engine keeps its own catalog (faiss index of object texts) and semantic forest, both derived from
+    the memory (never persisted: see docs/query.md). It reads the whole memory on the first ``ask`` and on
+    ``refresh()``. After that it stays in sync incrementally: with a memory that offers ``add_listener``
+    (``robomem.memory.Memory``) it hears which objects each ``integrate`` changed or removed and applies only
+    those before the next answer, and re-segments rooms when the occupancy grid changed (new frames);
+    with a memory that exposes an integer ``revision`` it re-reads the memory whenever the revision moves.
     """
 
     def __init__(self, memory: MemoryView, generator: Generator | None = None,
@@ -94,43 +98,125 @@ class Engine:
         self._snap_by_object: dict[int, list[Snapshot]] = {}
         self._now = 0.0
         self._places: Places | None = None
+        self._planner = None
+        self._planner_key: tuple | None = None
+        # change sets heard from the memory since the last sync (listener mode)
+        self._changed: set[int] = set()
+        self._removed: set[int] = set()
+        self._frames = -1
+        self.revision = 0  # counts the change sets heard (a live memory's "revision" as the engine sees it)
+        add_listener = getattr(memory, "add_listener", None)
+        self._listening = callable(add_listener)
+        if self._listening:
+            add_listener(self._on_change)
 
     # ------------------------------------------------------------------ sync
+    def _on_change(self, changed: list[int], removed: list[int]) -> None:
+        """Memory listener: remember what changed; applied lazily before the next answer."""
+        self._changed.update(int(i) for i in changed)
+        self._removed.update(int(i) for i in removed)
+        self.revision += 1
+
+    def _n_frames(self) -> int:
+        n = getattr(self.memory, "n_frames", None)
+        return int(n) if n is not None else len(self.memory.trajectory()[0])
+
     def refresh(self) -> dict[str, int]:
-        """Read the memory again: changed objects into the catalog and forest, a changed occupancy grid
-        into new rooms (the forest's rebalance), snapshots into the evidence lookup."""
+        """Read the whole memory again: objects into the catalog and forest, a changed occupancy grid into
+        new rooms (the forest's rebalance), snapshots into the evidence lookup."""
+        self._changed, self._removed = set(), set()
         objects = self.memory.objects()
         changed, removed = self.catalog.sync(objects)
-        rebalanced = False
-        occ = getattr(self.memory, "occupancy", None)
-        if occ is not None:
-            state = np.asarray(occ.state)
-            sig = hashlib.sha1(state.tobytes() + np.asarray(occ.origin, np.float64).tobytes()
-                               + str(state.shape).encode()).hexdigest()
-            if sig != self._grid_sig:
-                self._grid_sig = sig
-                rebalanced = self.forest.set_occupancy(occ)
+        rebalanced = self._sync_grid()
         ids = {int(o.id) for o in objects}
         gone = [i for i in self.forest.object_ids if i not in ids]
         self.forest.remove(gone)
-        upserted = self.forest.upsert(objects)
+        upserted = self.forest.upsert(objects, self._views(objects))
         refreshed = self.forest.refresh()
-        self._snap_by_object = {}
-        for s in sorted(self.memory.snapshots(), key=lambda s: -s.t):
-            for i in s.object_ids:
-                self._snap_by_object.setdefault(int(i), []).append(s)
-        times, _ = self.memory.trajectory()
-        last_seen = [o.last_seen for o in objects if math.isfinite(o.last_seen)]
-        self._now = float(times[-1]) if len(times) else (max(last_seen) if last_seen else 0.0)
+        self._sync_frames(objects)
         self._revision = getattr(self.memory, "revision", None)
         self._synced = True
         return {"objects": len(objects), "texts_changed": changed, "removed": removed + len(gone),
                 "forest_upserted": upserted, "forest_refreshed": refreshed, "rebalanced": int(rebalanced)}
 
+    def _views(self, objects: list[ObjectRecord]) -> dict[int, list[tuple[float, float, float]]]:
+        """Per object, where the cameras that saw it stood (grid-plane x, y) and how much of it they saw
+        (points): the forest puts an object in the room it was seen from. Only with an occupancy grid."""
+        occ = getattr(self.memory, "occupancy", None)
+        if occ is None or self.forest.roommap is None:
+            return {}
+        to_plane = getattr(occ, "to_plane", None)
+        out = {}
+        for o in objects:
+            ss = self.memory.sightings(int(o.id))
+            if not ss:
+                continue
+            ss = sorted(ss, key=lambda s: (-s.n_points, s.t))[:MAX_VIEWS]
+            cams = np.array([np.asarray(s.camera_pose)[:3, 3] for s in ss])
+            xy = to_plane(cams) if to_plane is not None else cams[:, :2]
+            out[int(o.id)] = [(float(x), float(y), float(max(s.n_points, 1))) for (x, y), s in zip(xy, ss)]
+        return out
+
+    def _sync_grid(self) -> bool:
+        """Re-segment rooms when the occupancy grid changed (hash of its cells); True if rooms changed."""
+        occ = getattr(self.memory, "occupancy", None)
+        if occ is None:
+            return False
+        state = np.asarray(occ.state)
+        sig = hashlib.sha1(state.tobytes() + np.asarray(occ.origin, np.float64).tobytes()
+                           + str(state.shape).encode()).hexdigest()
+        if sig == self._grid_sig:
+            return False
+        self._grid_sig = sig
+        return self.forest.set_occupancy(occ)
+
+    def _sync_frames(self, objects: list[ObjectRecord] | None = None) -> None:
+        """Snapshots (evidence lookup) and "now" (the latest frame's time)."""
+        self._snap_by_object = {}
+        for s in sorted(self.memory.snapshots(), key=lambda s: -s.t):
+            for i in s.object_ids:
+                self._snap_by_object.setdefault(int(i), []).append(s)
+        times, _ = self.memory.trajectory()
+        if len(times):
+            self._now = float(times[-1])
+        else:
+            objects = self.memory.objects() if objects is None else objects
+            last_seen = [o.last_seen for o in objects if math.isfinite(o.last_seen)]
+            self._now = max(last_seen) if last_seen else 0.0
+        self._frames = self._n_frames()
+
+    def _apply_changes(self) -> dict[str, int]:
+        """Listener mode: apply the heard change sets (only those objects are read), then the grid and
+        the frames if new frames arrived."""
+        removed = sorted(self._removed)
+        changed = []
+        resolve = getattr(self.memory, "resolve", None)
+        for i in sorted(self._changed - self._removed):
+            if resolve is not None and resolve(i) != i:
+                continue  # merged away or pruned since
+            changed.append(self.memory.get_object(i))
+        self._changed, self._removed = set(), set()
+        n_changed, n_removed = self.catalog.update(changed, removed)
+        self.forest.remove(removed)
+        rebalanced = False
+        if self._n_frames() != self._frames:
+            rebalanced = self._sync_grid()
+            self._sync_frames()
+        upserted = self.forest.upsert(changed, self._views(changed))
+        refreshed = self.forest.refresh()
+        return {"texts_changed": n_changed, "removed": n_removed, "forest_upserted": upserted,
+                "forest_refreshed": refreshed, "rebalanced": int(rebalanced)}
+
     def _maybe_refresh(self) -> None:
-        rev = getattr(self.memory, "revision", None)
-        if not self._synced or (rev is not None and rev != self._revision):
+        if not self._synced:
             self.refresh()
+        elif self._listening:
+            if self._changed or self._removed or self._n_frames() != self._frames:
+                self._apply_changes()
+        else:
+            rev = getattr(self.memory, "revision", None)
+            if rev is not None and rev != self._revision:
+                self.refresh()
 
     # ------------------------------------------------------------------ ask
     def ask(self, text: str, kind: str | None = None, max_results: int | None = None) -> Answer:
@@ -222,16 +308,56 @@ class Engine:
         return s
 
     def goal(self, object_id: int, position: np.ndarray | None = None) -> GoalPose | None:
-        """A navigable pose facing the object (from the memory's occupancy grid), standing ``standoff``
-        metres off its footprint."""
+        """A pose to send the robot to: standing on reachable free space near the object, facing it, with
+        the object in view (``robomem.query.goals``); else the memory's own ``occupancy.goal_pose``.
+        ``position`` (where a moved object was seen) makes the goal look there instead."""
         occ = getattr(self.memory, "occupancy", None)
         if occ is None:
             return None
         c, lo, hi = self.box(object_id)
+        if position is not None:
+            shift = np.asarray(position, dtype=np.float64) - c
+            c, lo, hi = c + shift, lo + shift, hi + shift
+        planner = self._goal_planner()
+        if planner is not None and planner.has_floor:
+            cat = self.catalog
+            reach = self.qcfg.goal_max_gap + 0.5
+            n = len(cat.ids)
+            near = (cat.alive[:n] & np.all(cat.bmax[:n, :2] >= lo[:2] - reach, axis=1)
+                    & np.all(cat.bmin[:n, :2] <= hi[:2] + reach, axis=1))
+            near[cat.row(object_id)] = False
+            sighted = np.array([np.asarray(s.camera_pose)[:2, 3] for s in self.memory.sightings(int(object_id))])
+            g = planner.plan(lo, hi, cat.bmin[:n][near], cat.bmax[:n][near], sighted.reshape(-1, 2))
+            if g is not None:
+                return g
         ext = (hi - lo)[:2]
         standoff = 0.5 * float(max(min(ext[0], ext[1]), 0.0)) + self.qcfg.standoff
-        target = c if position is None else np.asarray(position, dtype=np.float64)
-        return occ.goal_pose(target, standoff)
+        return occ.goal_pose(c, standoff)
+
+    def _goal_planner(self):
+        """The goal planner for the current grid (cached until the grid or the frames change); None when
+        the memory's world is not gravity-aligned or its grid is not ready."""
+        occ = self.memory.occupancy
+        key = (self._grid_sig, self._frames)
+        if self._planner_key == key:
+            return self._planner
+        self._planner_key, self._planner = key, None
+        from robomem.query.goals import GoalPlanner, ViewModel
+
+        ground = getattr(occ, "ground", None)
+        up = np.asarray(getattr(ground, "up", (0.0, 0.0, 1.0)), dtype=np.float64)
+        state = np.asarray(occ.state)
+        if not state.size or not getattr(occ, "ready", True) or up[2] < 0.995 or not (state == FREE).any():
+            return None
+        floor = float(getattr(occ, "floor", None) or 0.0)
+        view = ViewModel.from_memory(self.memory, floor)
+        if view is None:
+            return None
+        times, poses = self.memory.trajectory()
+        robot = np.asarray(poses)[-1, :2, 3] if len(times) else None
+        radius = float(getattr(self.config.memory, "robot_radius", 0.18))
+        self._planner = GoalPlanner(occ, self.qcfg, view, robot, radius)
+        return self._planner
 
     def target(self, object_id: int, score: float, timer: Timer, position: np.ndarray | None = None) -> Target:
         with timer.stage("goal"):

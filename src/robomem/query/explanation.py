@@ -15,7 +15,7 @@ import numpy as np
 
 from robomem.memory import lexicon
 from robomem.memory.forest import Node
-from robomem.query.generators import items_text
+from robomem.query.generators import a_or_any, items_text
 from robomem.query.navigation import anchor_ids, footprint_gap
 from robomem.query.parse import Parsed
 
@@ -109,7 +109,7 @@ def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
         with timer.stage("retrieve"):
             nodes = places_for_type(engine, p.room_type)
         if not nodes:
-            return Draft(f"I have not seen a {p.room_type}.", [], [], 0.1)
+            return Draft(f"I have not seen {a_or_any(p.room_type)}.", [], [], 0.1)
         rooms = [n for n in nodes if n.level == "room"]
         title = f"I know {len(rooms)} {p.room_type}s." if len(rooms) > 1 else ""
         if len(nodes) > max_results:

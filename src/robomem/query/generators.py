@@ -62,6 +62,13 @@ class Generator(Protocol):
         ...
 
 
+def a_or_any(name: str) -> str:
+    """"a mug", "an apple", "any keys" (names that are plural already take "any")."""
+    if plural(name) == name:
+        return f"any {name}"
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
 def plural(name: str) -> str:
     """English plural of the last word of a name ("red mug" -> "red mugs", "shelf" -> "shelves")."""
     head, _, last = name.rpartition(" ")

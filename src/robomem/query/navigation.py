@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from robomem.memory import lexicon
+from robomem.query.generators import a_or_any
 from robomem.query.parse import Parsed
 
 if TYPE_CHECKING:
@@ -188,7 +189,7 @@ def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
     if cat is not None:
         text = f"The {engine.name(best)} (object {best}) is {engine.where_text(best)}{rel}.{go}"
     elif named is not None:
-        text = f"I have not seen a {named}; the closest match is {what}"
+        text = f"I have not seen {a_or_any(named)}; the closest match is {what}"
         conf *= 0.5
     else:
         text = f"For '{p.text.strip()}' the best match is {what}"
@@ -201,7 +202,7 @@ def answer(engine: Engine, p: Parsed, max_results: int, timer: Timer) -> Draft:
         if room is None or room.id not in rooms:
             missed = f"the room with the {p.room_anchor}"
     if missed:
-        text = f"I have not seen a {phrase} in {missed}. " + text
+        text = f"I have not seen {a_or_any(phrase)} in {missed}. " + text
         conf *= 0.3
     others = [f"{engine.name(oid)} (object {oid}) {engine.where_text(oid)}" for oid in ids[1:]]
     if others:
