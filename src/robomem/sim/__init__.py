@@ -1,0 +1,1 @@
+"""Embedded MuJoCo worlds: procedural houses (navigation) and tabletop memory tasks (robomem.sim.tabletop)."""
