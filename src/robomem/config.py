@@ -85,14 +85,16 @@ class PolicyConfig:
     dim: int = 64  # token width
     n_heads: int = 4
     grid: int = 3  # perceptual tokens per frame: grid x grid
+    downsample: int = 2  # the encoder average-pools the image by this factor first (CPU cost)
     horizon: int = 16  # actions per predicted chunk
     n_action_steps: int = 8  # actions executed from each chunk before predicting again
     denoiser_width: int = 256
     denoiser_blocks: int = 3
     train_timesteps: int = 100  # DDPM noise levels
+    prediction: str = "sample"  # the denoiser predicts the clean chunk ("sample") or the noise ("epsilon")
     inference_steps: int = 10  # DDIM steps at inference
     steps: int = 2000  # optimiser steps
-    batch_episodes: int = 8  # whole episodes per batch (every step of each is a training sample)
+    batch_episodes: int = 6  # whole episodes per batch (every step of each is a training sample)
     noise_draws: int = 2  # noise samples per (episode, step) in one batch
     lr: float = 1e-3
     weight_decay: float = 1e-4

@@ -40,7 +40,7 @@ COND_DIM = 256
 
 def _scheduler_kwargs(config: PolicyConfig) -> dict[str, Any]:
     return {"num_train_timesteps": config.train_timesteps, "beta_schedule": "squaredcos_cap_v2",
-            "clip_sample": True, "prediction_type": "epsilon"}
+            "clip_sample": True, "prediction_type": config.prediction}
 
 
 class MemoryDiffusionPolicy(nn.Module):
@@ -62,7 +62,10 @@ class MemoryDiffusionPolicy(nn.Module):
         self.text_dim = text_dim
         self.task = ""  # the tabletop task it was trained on (set by training, saved with the weights)
         c = config
-        self.encoder = VisionEncoder(c.dim, c.grid, text_dim)
+        if c.prediction not in ("sample", "epsilon"):
+            raise InputError(f"policy.prediction must be 'sample' or 'epsilon', got {c.prediction!r}",
+                             "use 'sample' (predict the clean chunk, the default) or 'epsilon' (the noise)")
+        self.encoder = VisionEncoder(c.dim, c.grid, text_dim, c.downsample)
         self.bank = WorkingMemoryBank(c.dim, c.n_heads, c.capacity, c.consolidate) if c.use_memory else None
         n_tokens = c.grid * c.grid
         self.cond = nn.Sequential(nn.Linear(n_tokens * c.dim + c.dim + self.state_dim, COND_DIM), nn.SiLU(),
@@ -116,7 +119,7 @@ class MemoryDiffusionPolicy(nn.Module):
 
     # ---- training -------------------------------------------------------------------------------------------
     def forward(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, float]]:
-        """Diffusion loss (noise MSE) on every step of a batch of whole episodes."""
+        """Diffusion loss (MSE on the clean chunk, or on the noise) on every step of a batch of whole episodes."""
         imgs = batch[IMAGE_KEY]
         B, T = imgs.shape[:2]
         x = self._images(imgs)
@@ -133,7 +136,8 @@ class MemoryDiffusionPolicy(nn.Module):
         noise = torch.randn_like(target)
         k = torch.randint(0, self.config.train_timesteps, (target.shape[0],), device=target.device)
         pred = self.denoiser(self.train_scheduler.add_noise(target, noise, k), k, cond)
-        loss = ((pred - noise) ** 2 * keep).sum() / keep.sum().clamp(min=1)
+        goal = noise if self.config.prediction == "epsilon" else target
+        loss = ((pred - goal) ** 2 * keep).sum() / keep.sum().clamp(min=1)
         return loss, {"loss": float(loss.detach())}
 
     # ---- acting -----------------------------------------------------------------------------------------------
@@ -188,8 +192,8 @@ class MemoryDiffusionPolicy(nn.Module):
         sched.set_timesteps(self.config.inference_steps)
         x = torch.randn((B, self.config.horizon * self.action_dim), generator=self._gen)
         for k in sched.timesteps:
-            eps = self.denoiser(x, k.expand(B), cond)
-            x = sched.step(eps, k, x).prev_sample
+            out = self.denoiser(x, k.expand(B), cond)
+            x = sched.step(out, k, x).prev_sample
         x = x.clamp(-1, 1).reshape(B, self.config.horizon, self.action_dim)
         return self._unnorm_action(x)
 
