@@ -93,17 +93,17 @@ class PolicyConfig:
     train_timesteps: int = 100  # DDPM noise levels
     prediction: str = "sample"  # the denoiser predicts the clean chunk ("sample") or the noise ("epsilon")
     inference_steps: int = 10  # DDIM steps at inference
-    steps: int = 2000  # optimiser steps
-    batch_episodes: int = 6  # whole episodes per batch (every step of each is a training sample)
+    steps: int = 1500  # optimiser steps
+    batch_episodes: int = 4  # whole episodes per batch (every step of each is a training sample)
     noise_draws: int = 2  # noise samples per (episode, step) in one batch
     lr: float = 1e-3
     weight_decay: float = 1e-4
     warmup_steps: int = 100
     ema_decay: float = 0.995
-    shift_pixels: int = 4  # random-shift augmentation (one shift per episode)
+    shift_pixels: int = 2  # random-shift augmentation in pooled pixels (one shift per episode)
     checkpoint_every: int = 250
     seed: int = 0
-    num_threads: int = 2
+    num_threads: int = 1  # torch threads; 1 avoids OpenMP spin-waits on a shared, loaded CPU
 
 
 @dataclass

@@ -65,7 +65,7 @@ class MemoryDiffusionPolicy(nn.Module):
         if c.prediction not in ("sample", "epsilon"):
             raise InputError(f"policy.prediction must be 'sample' or 'epsilon', got {c.prediction!r}",
                              "use 'sample' (predict the clean chunk, the default) or 'epsilon' (the noise)")
-        self.encoder = VisionEncoder(c.dim, c.grid, text_dim, c.downsample)
+        self.encoder = VisionEncoder(c.dim, c.grid, text_dim)
         self.bank = WorkingMemoryBank(c.dim, c.n_heads, c.capacity, c.consolidate) if c.use_memory else None
         n_tokens = c.grid * c.grid
         self.cond = nn.Sequential(nn.Linear(n_tokens * c.dim + c.dim + self.state_dim, COND_DIM), nn.SiLU(),
@@ -88,16 +88,20 @@ class MemoryDiffusionPolicy(nn.Module):
         return (a + 1) / 2 * self.action_span + self.action_lo
 
     # ---- conditioning -------------------------------------------------------------------------------------
-    @staticmethod
-    def _images(x: Tensor) -> Tensor:
-        """uint8 (..., H, W, 3) -> float (N, 3, H, W) in [0, 1]."""
+    def _images(self, x: Tensor) -> Tensor:
+        """uint8 (..., H, W, 3) -> float (N, 3, H / downsample, W / downsample) in [0, 1]. Average-pooling
+        first makes the CNN ~5x cheaper on CPU; the tasks' cues stay visible at 48x48."""
         if x.dtype != torch.uint8 or x.shape[-1] != 3:
             raise InputError(f"{IMAGE_KEY} must be uint8 (..., H, W, 3), got {x.dtype} {tuple(x.shape)}",
                              "pass the camera image as unsigned bytes, channels last")
-        return x.reshape(-1, *x.shape[-3:]).permute(0, 3, 1, 2).float() / 255.0
+        x = x.reshape(-1, *x.shape[-3:]).permute(0, 3, 1, 2).float()
+        if self.config.downsample > 1:
+            x = nn.functional.avg_pool2d(x, self.config.downsample)
+        return x / 255.0
 
     def _shift(self, x: Tensor, B: int, T: int) -> Tensor:
-        """Random-shift augmentation, one shift per episode so positions stay consistent over time."""
+        """Random-shift augmentation (on the pooled image), one shift per episode so positions stay consistent
+        over time."""
         s = self.config.shift_pixels
         H, W = x.shape[-2:]
         padded = nn.functional.pad(x, (s, s, s, s), mode="replicate").reshape(B, T, 3, H + 2 * s, W + 2 * s)
