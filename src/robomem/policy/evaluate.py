@@ -1,5 +1,6 @@
 """Evaluation on held-out seeds with the memory ablations in one run: the trained bank (capacity L with
-consolidation), the same weights with a FIFO bank, capacities 4 / 16 / 64, the memoryless model (trained
+consolidation), the same weights with a FIFO bank (at L and at the smallest capacity), capacities 4 / 16 / 64,
+the memoryless model (trained
 the same way without the bank), and the reference agents (expert; guessing expert = chance level)."""
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def _row(name: str, wins: list[bool], **extra: Any) -> dict[str, Any]:
 
 def evaluate(task: str, checkpoint: str | Path | None, episodes: int = 50, seed_start: int = 10000,
              memoryless_checkpoint: str | Path | None = None, capacities: tuple[int, ...] = (4, 16, 64),
-             gif: str | Path | None = None, num_threads: int = 2, progress: bool = True,
+             gif: str | Path | None = None, num_threads: int = 1, progress: bool = True,
              task_embedding: np.ndarray | None = None) -> dict[str, Any]:
     """Success rates with 95 % Wilson intervals on seeds seed_start .. seed_start + episodes - 1."""
     if episodes < 1:
@@ -56,7 +57,9 @@ def evaluate(task: str, checkpoint: str | Path | None, episodes: int = 50, seed_
             continue
         L = policy.config.capacity
         variants.append((f"memory L={L}, consolidation (as trained)", policy, {"capacity": L, "consolidate": True}))
-        variants.append((f"memory L={L}, FIFO (no consolidation)", policy, {"capacity": L, "consolidate": False}))
+        for cap in sorted({L, min(capacities, default=L)}, reverse=True):
+            variants.append((f"memory L={cap}, FIFO (no consolidation)", policy,
+                             {"capacity": cap, "consolidate": False}))
         for cap in capacities:
             if cap != L:
                 variants.append((f"memory L={cap}, consolidation", policy, {"capacity": cap, "consolidate": True}))

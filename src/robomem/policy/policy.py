@@ -49,7 +49,6 @@ class MemoryDiffusionPolicy(nn.Module):
     def __init__(self, config: PolicyConfig, stats: dict[str, dict[str, list[float]]], text_dim: int = 384):
         super().__init__()
         self.config = config
-        self.stats = {k: {s: list(map(float, v[s])) for s in ("min", "max")} for k, v in stats.items()}
         for key, name in ((STATE_KEY, "state"), (ACTION_KEY, "action")):
             if key not in stats:
                 raise InputError(f"policy statistics lack {key!r}", "pass TabletopEpisodes(...).stats")
@@ -222,7 +221,10 @@ class MemoryDiffusionPolicy(nn.Module):
         d.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
         save_file(state, str(d / WEIGHTS_FILE))
-        meta = {"type": POLICY_TYPE, "version": 1, "config": dataclasses.asdict(self.config), "stats": self.stats,
+        stats = {key: {"min": lo.tolist(), "max": (lo + span).tolist()}
+                 for key, lo, span in ((STATE_KEY, self.state_lo, self.state_span),
+                                       (ACTION_KEY, self.action_lo, self.action_span))}
+        meta = {"type": POLICY_TYPE, "version": 1, "config": dataclasses.asdict(self.config), "stats": stats,
                 "text_dim": self.text_dim, "task": self.task}
         (d / CONFIG_FILE).write_text(json.dumps(meta, indent=1))
         return d
