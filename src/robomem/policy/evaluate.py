@@ -1,7 +1,7 @@
 """Evaluation on held-out seeds with the memory ablations in one run: the trained bank (capacity L with
 consolidation), the same weights with a FIFO bank (at L and at the smallest capacity), capacities 4 / 16 / 64,
-the memoryless model (trained
-the same way without the bank), and the reference agents (expert; guessing expert = chance level)."""
+the memoryless model (trained the same way without the bank), and the reference agents (expert; guessing
+expert = chance level)."""
 
 from __future__ import annotations
 
