@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from robomem.config import PolicyConfig
 from robomem.errors import InputError
 from robomem.sim.tabletop import TASKS, make_env
 from robomem.sim.tabletop.agents import ExpertAgent, GuessingExpert, RandomAgent, run_episode, success_rate
@@ -38,6 +39,9 @@ def test_decision_time_frames_carry_no_answer(task):
     """Episodes that differ only in the hidden answer look different during the cue and pixel-identical
     from the moment the cue is hidden until the agent may act: no frame-only policy can tell them apart."""
     env = make_env(task, width=64, height=64)
+    # A policy that executes 8 actions per sampled chunk must not sample a decision-phase chunk while it
+    # still sees the cue.
+    assert env.decision_step - env.cue_hidden_from >= PolicyConfig().n_action_steps
     runs = {}
     for answer in env.choices():
         obs = env.reset(5, answer=answer)

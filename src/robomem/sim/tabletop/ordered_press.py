@@ -21,16 +21,18 @@ OFF = (0.55, 0.55, 0.58)
 LIT = (1.0, 0.95, 0.35)
 DONE = (0.15, 0.75, 0.25)
 WRONG = (0.85, 0.1, 0.1)
-LIT_STEPS = 2  # each button shines for 2 steps, then 1 dark step: steps 1-2, 4-5, 7-8
+LIT_STEPS = 2  # each button shines for 2 steps, one after another: steps 0-1, 2-3, 4-5
 PERMUTATIONS = list(itertools.permutations(range(3)))
 
 
 class OrderedPress(TabletopEnv):
     name = "ordered_press"
     text = "watch the order in which the buttons light up, then press them in the same order"
-    max_steps = 40
-    decision_step = 12
-    cue_hidden_from = 9  # from this step on nothing in view tells the answer
+    max_steps = 42
+    # The cue is over 8 steps (one executed action chunk) before the decision, so no chunk a policy samples
+    # while it still sees a lit button can reach into the decision phase.
+    decision_step = 14
+    cue_hidden_from = 6  # from this step on nothing in view tells the answer
     chance = 1.0 / 6.0
 
     def _bodies_xml(self) -> str:
@@ -74,9 +76,7 @@ class OrderedPress(TabletopEnv):
                 self._down[i] = False
 
     def _script(self) -> None:
-        lit = None
-        if 1 <= self.t < 1 + 3 * 3 and (self.t - 1) % 3 < LIT_STEPS:
-            lit = self.answer[(self.t - 1) // 3]
+        lit = self.answer[self.t // LIT_STEPS] if self.t < 3 * LIT_STEPS else None
         for i in range(3):
             if i == lit:
                 rgb = LIT
