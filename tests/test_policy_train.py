@@ -20,7 +20,7 @@ from robomem.sim.tabletop import make_env
 
 TINY = PolicyConfig(dim=16, n_heads=2, grid=2, horizon=8, n_action_steps=4, denoiser_width=64, denoiser_blocks=2,
                     steps=40, batch_episodes=3, noise_draws=2, lr=3e-3, warmup_steps=5, checkpoint_every=20,
-                    shift_pixels=2, downsample=1, capacity=6, num_threads=2)
+                    shift_pixels=2, downsample=1, capacity=6, num_threads=1)
 
 
 @pytest.fixture(scope="module")
