@@ -194,6 +194,37 @@ class SimConfig:
 
 
 @dataclass
+class PolicyConfig:
+    """Memory-conditioned diffusion policy (docs/policy.md): model shape, memory bank and training."""
+
+    use_memory: bool = True  # False: the memoryless ablation (current frame only)
+    capacity: int = 16  # working-memory entries L
+    consolidate: bool = True  # False: FIFO (drop the oldest entry)
+    dim: int = 64  # token width
+    n_heads: int = 4
+    grid: int = 3  # perceptual tokens per frame: grid x grid
+    downsample: int = 2  # the encoder average-pools the image by this factor first (CPU cost)
+    horizon: int = 16  # actions per predicted chunk
+    n_action_steps: int = 8  # actions executed from each chunk before predicting again
+    denoiser_width: int = 256
+    denoiser_blocks: int = 3
+    train_timesteps: int = 100  # DDPM noise levels
+    prediction: str = "sample"  # the denoiser predicts the clean chunk ("sample") or the noise ("epsilon")
+    inference_steps: int = 10  # DDIM steps at inference
+    steps: int = 1500  # optimiser steps
+    batch_episodes: int = 4  # whole episodes per batch (every step of each is a training sample)
+    noise_draws: int = 2  # noise samples per (episode, step) in one batch
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 100
+    ema_decay: float = 0.995
+    shift_pixels: int = 2  # random-shift augmentation in pooled pixels (one shift per episode)
+    checkpoint_every: int = 250
+    seed: int = 0
+    num_threads: int = 1  # torch threads; 1 avoids OpenMP spin-waits on a shared, loaded CPU
+
+
+@dataclass
 class RobomemConfig:
     """Top-level configuration; each field is one section of the YAML file."""
 
@@ -206,6 +237,7 @@ class RobomemConfig:
     query: QueryConfig = field(default_factory=QueryConfig)
     forest: ForestConfig = field(default_factory=ForestConfig)
     sim: SimConfig = field(default_factory=SimConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
 
     @classmethod
     def load(cls, path: str | Path | None) -> RobomemConfig:
