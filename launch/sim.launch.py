@@ -25,7 +25,7 @@ def generate_launch_description():
         DeclareLaunchArgument("seed", default_value="0", description="house seed"),
         Node(package="robomem_ros", executable="sim_node", name="sim_node", output="screen",
              parameters=[os.path.join(params_dir, "sim.yaml"),
-                         {"source": PythonExpression(["'sim:house?seed=' + '", seed, "'"])}]),
+                         {"seed": seed, "source": PythonExpression(["'sim:house?seed=' + '", seed, "'"])}]),
         Node(package="robomem_ros", executable="mapping_node", name="mapping_node", output="screen",
              parameters=[os.path.join(params_dir, "mapping.yaml")]),
     ])
