@@ -31,6 +31,7 @@ import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+FASTDDS_PROFILE = str(ROOT / "launch" / "fastdds.xml")  # as `robomem ros run` and the tests use (docs/ros.md)
 SEED = 1
 CACHE = ROOT / "out" / "bench"
 
@@ -38,6 +39,7 @@ CACHE = ROOT / "out" / "bench"
 def _env(domain: int) -> dict[str, str]:
     env = dict(os.environ, ROS_DOMAIN_ID=str(domain), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
                PYTHONUNBUFFERED="1", TOKENIZERS_PARALLELISM="false")
+    env.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", FASTDDS_PROFILE)
     env["PYTHONPATH"] = str(ROOT / "src") + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
 
@@ -70,6 +72,7 @@ class _Client:
 
         from robomem_ros.qos import RELIABLE
 
+        os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", FASTDDS_PROFILE)
         self.ctx = rclpy.Context()
         rclpy.init(context=self.ctx, domain_id=domain, signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
         self.node = rclpy.create_node(name, context=self.ctx)

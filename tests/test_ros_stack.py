@@ -54,6 +54,11 @@ class Client:
             self.node.create_subscription(String, f"/{name}/status",
                                           lambda m, k=name: self.status.__setitem__(k, json.loads(m.data)), RELIABLE)
 
+    def fresh(self, node: str, after: float, timeout: float = 20.0) -> dict:
+        """The first status of ``node`` published after wall time ``after`` (statuses come every 0.5-1 s)."""
+        self.wait(lambda: self.status.get(node, {}).get("time", 0.0) > after, timeout, f"a fresh {node} status")
+        return self.status[node]
+
     def wait(self, predicate, timeout: float, what: str, procs=()) -> None:
         ok = spin_until(self.ex, predicate, timeout)
         assert ok, f"timed out waiting for {what}; status {self.status}\n" + "\n".join(p.log()[-3000:] for p in procs)
@@ -114,7 +119,7 @@ def test_explore_query_the_bed_and_navigate_there(launcher, tmp_path):
             c.wait(lambda: c.status["mapping_node"]["frames_integrated"] + c.status["mapping_node"]["frames_dropped"]
                    >= received, 90, "the mapping node to integrate the exploration", procs)
             assert c.status["mapping_node"]["errors"] == 0, c.status
-            assert c.status["mapping_node"]["frames_integrated"] >= EXPLORE_STEPS // 2, c.status  # most arrived
+            assert received >= EXPLORE_STEPS - 1, c.status  # (with launch/fastdds.xml all arrive)
 
             r = c.query("where is the bed?")
             assert r.success, r.message
@@ -137,7 +142,7 @@ def test_explore_query_the_bed_and_navigate_there(launcher, tmp_path):
             for fields, message in bad:
                 r = c.query(**{"max_results": 3, **fields})
                 assert not r.success and message in r.message and not r.targets and r.json == "", (fields, r.message)
-            r = c.query("where is the unicorn?", max_results=1)
+            r = c.query("where is the volcano?", max_results=1)
             assert r.success and not r.targets and "not seen" in r.answer
 
             # navigate: resolve in memory, publish the goal, the simulated robot drives there
@@ -149,6 +154,7 @@ def test_explore_query_the_bed_and_navigate_there(launcher, tmp_path):
                 feedback_callback=lambda f: feedback.append((f.feedback.phase, f.feedback.distance_remaining))), 30)
             assert handle.accepted
             result = wait_future(c.ex, handle.get_result_async(), 90.0).result
+            t_result = time.time()
             assert result.success, (result.message, feedback)
             assert result.target.label == "bed" and "reached bed" in result.message
             phases = [p for p, _ in feedback]
@@ -156,12 +162,12 @@ def test_explore_query_the_bed_and_navigate_there(launcher, tmp_path):
             dists = [d for p, d in feedback if p == "navigating" and d >= 0]
             assert dists and max(dists) > 0.5  # the robot started away from the bed and drove up to it
             goal = result.target.goal_pose.pose.position
-            c.wait(lambda: not c.status["sim_node"]["driving"], 10, "the robot to stop")
-            x, y, _ = c.status["sim_node"]["pose"]
-            assert math.hypot(goal.x - x, goal.y - y) <= 0.3, (c.status["sim_node"], goal)
+            sim_status = c.fresh("sim_node", t_result)  # the simulator's own account of where the robot is
+            x, y, _ = sim_status["pose"]
+            assert math.hypot(goal.x - x, goal.y - y) <= 0.3, (sim_status, goal)
             assert distance_to_box([goal.x, goal.y, 0.5], bed.bbox_min, bed.bbox_max) <= 1.5
 
-            for text, message in (("where is the unicorn?", "no object that matches"), ("", "text is empty")):
+            for text, message in (("where is the volcano?", "no object that matches"), ("", "text is empty")):
                 result = wait_future(c.ex, wait_future(c.ex, client.send_goal_async(
                     NavigateToObject.Goal(text=text)), 30).get_result_async(), 30).result
                 assert not result.success and message in result.message, (text, result.message)
@@ -169,6 +175,8 @@ def test_explore_query_the_bed_and_navigate_there(launcher, tmp_path):
         finally:
             c.close()
     assert mapping.stop(signal.SIGINT) == 0 and sim.stop(signal.SIGINT) == 0
+    for p in procs:  # Fast DDS took launch/fastdds.xml (a bad profile is only reported as XMLPARSER errors)
+        assert "XMLPARSER" not in p.log(), p.log()[-2000:]
 
 
 def test_sigkill_and_restart_reloads_the_memory(launcher, tmp_path):
@@ -194,26 +202,34 @@ def test_sigkill_and_restart_reloads_the_memory(launcher, tmp_path):
                         and s["frames_saved"] == s["frames_integrated"] > 0)
 
             c.wait(all_saved, 90, "the frames integrated and saved", (mapping,))
-            assert m()["frames_integrated"] >= frames // 2, m()  # most of them arrived
+            saved = m()["frames_saved"]
+            assert saved >= frames - 2, m()  # (with launch/fastdds.xml all arrive; the machine is shared)
             before = {q: c.query(q) for q in QUESTIONS}
+            after = c.fresh("mapping_node", time.time())
+            assert after["frames_integrated"] == after["frames_saved"] == saved, (saved, after)  # the state asked
+            memory_frames = after["memory_frames"]
             assert all(r.success for r in before.values()), {q: r.message for q, r in before.items()}
-            assert before["where is the bed?"].targets[0].label == "bed"
+            assert before["where is the bed?"].targets[0].label == "bed", (before["where is the bed?"].answer, m())
             n_objects = m()["objects"]
 
             assert mapping.stop(signal.SIGKILL) == -signal.SIGKILL  # no chance to save or clean up
             c.status.pop("mapping_node")
             restarted = launcher.start("mapping_node", mapping_params(memory))
             c.wait(lambda: "objects" in m(), 90, "the restarted mapping node", (restarted,))
-            assert m()["objects"] == n_objects and m()["frames_integrated"] == 0
+            assert (m()["objects"], m()["memory_frames"]) == (n_objects, memory_frames), (n_objects, m())
+            assert m()["frames_integrated"] == 0
             for q in QUESTIONS:
                 r = c.query(q)
+                assert r.success, (q, r.message)
                 a, b = stable(before[q].json), stable(r.json)
-                assert a["kind"] == b["kind"] and a["text"] == b["text"] and a["evidence"] == b["evidence"], q
-                assert [t["object_id"] for t in a["targets"]] == [t["object_id"] for t in b["targets"]], q
+                why = f"{q!r} before the kill: {a}\nafter the restart: {b}"
+                assert a["kind"] == b["kind"] and a["text"] == b["text"] and a["evidence"] == b["evidence"], why
+                assert [t["object_id"] for t in a["targets"]] == [t["object_id"] for t in b["targets"]], why
                 for ta, tb in zip(a["targets"], b["targets"], strict=True):
-                    assert np.allclose(ta["position"], tb["position"], atol=1e-6), q
-                    assert ta["goal_pose"] == tb["goal_pose"] and math.isclose(ta["score"], tb["score"], abs_tol=1e-5)
-                assert math.isclose(a["confidence"], b["confidence"], abs_tol=1e-5), q
+                    assert np.allclose(ta["position"], tb["position"], atol=1e-6), why
+                    assert ta["goal_pose"] == tb["goal_pose"], why
+                    assert math.isclose(ta["score"], tb["score"], abs_tol=1e-5), why
+                assert math.isclose(a["confidence"], b["confidence"], abs_tol=1e-5), why
             assert restarted.stop(signal.SIGINT) == 0
         finally:
             c.close()

@@ -101,7 +101,7 @@ class MemoryNode(Node):
         self.last_error = ""
         self._dirty = True  # objects changed since the last publication
         self._saved_at = 0  # frames integrated at the last save
-        self._n_objects = 0
+        self._n_objects = self._n_frames = 0  # in the memory, as of the last publication
         self._closed = False
         self.memory_encoder = self.prepare()
         try:
@@ -121,7 +121,7 @@ class MemoryNode(Node):
         if p["save_period_s"] > 0:
             self.create_timer(p["save_period_s"], self._periodic_save, callback_group=slow)
         self.setup_input()
-        self._n_objects = self.owner.call(lambda: len(self.memory.objects()))
+        self.owner.call(self._count)
         self.get_logger().info(f"memory {p['memory_dir']} ready: {self._n_objects} objects, "
                                f"index on {self.config.index.device}")
 
@@ -197,15 +197,21 @@ class MemoryNode(Node):
 
     # -- views for RViz and monitoring
     def status(self) -> dict[str, Any]:
-        return {"node": self.get_name(), "objects": self._n_objects, "frames_integrated": self.counts["integrated"],
+        return {"node": self.get_name(), "objects": self._n_objects, "memory_frames": self._n_frames,
+                "frames_integrated": self.counts["integrated"],
                 "frames_received": self.counts["received"], "errors": self.counts["errors"],
                 "saves": self.counts["saves"], "frames_saved": self._saved_at, "queries": self.query.served,
                 "last_error": self.last_error, "time": time.time()}
 
+    def _count(self) -> list[ObjectRecord]:
+        """Owner thread: the objects, counting them and the frames for the status."""
+        objects = self.memory.objects()
+        self._n_objects, self._n_frames = len(objects), self.memory.n_frames
+        return objects
+
     def _snapshot_views(self) -> tuple[list[ObjectRecord], Any]:
         """Owner thread: the objects and a copy of the floor grid (None when it is not the world xy plane)."""
-        objects = self.memory.objects()
-        self._n_objects = len(objects)
+        objects = self._count()
         occ = self.memory.occupancy
         state = getattr(occ, "state", None)
         up = getattr(getattr(occ, "ground", None), "up", np.array([0.0, 0.0, 1.0]))
