@@ -11,7 +11,7 @@ parameter files by hand (docs/ros.md):
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
 from launch.substitutions import LaunchConfiguration, PythonExpression
 from launch_ros.actions import Node
 
@@ -19,13 +19,17 @@ from launch import LaunchDescription
 
 
 def generate_launch_description():
-    params_dir = os.path.join(get_package_share_directory("robomem_ros"), "launch", "params")
+    launch_dir = os.path.join(get_package_share_directory("robomem_ros"), "launch")
+    params_dir = os.path.join(launch_dir, "params")
     seed = LaunchConfiguration("seed")
+    profile = os.environ.get("FASTDDS_DEFAULT_PROFILES_FILE", os.path.join(launch_dir, "fastdds.xml"))
     return LaunchDescription([
         DeclareLaunchArgument("seed", default_value="0", description="house seed"),
+        # reliable writers repair lost camera messages within 100 ms (docs/ros.md, "QoS")
+        SetEnvironmentVariable("FASTDDS_DEFAULT_PROFILES_FILE", profile),
         Node(package="robomem_ros", executable="sim_node", name="sim_node", output="screen",
              parameters=[os.path.join(params_dir, "sim.yaml"),
-                         {"source": PythonExpression(["'sim:house?seed=' + '", seed, "'"])}]),
+                         {"seed": seed, "source": PythonExpression(["'sim:house?seed=' + '", seed, "'"])}]),
         Node(package="robomem_ros", executable="mapping_node", name="mapping_node", output="screen",
              parameters=[os.path.join(params_dir, "mapping.yaml")]),
     ])

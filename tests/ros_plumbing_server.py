@@ -1,14 +1,14 @@
-"""A node process serving robomem_ros's real QueryServer and NavigateServer over a scripted answerer.
+"""A node process serving robomem_ros's real QueryServer and NavigateServer over a scripted answerer that
+can fail in ways a real memory does not on demand: an unexpected exception (a bug) inside the library.
 
-Used by tests/test_ros_services.py to test the service/action plumbing (validation, conversion, feedback,
-goal publication) across processes until the scene memory and query engine are merged; then the same
-test runs against memory_node with a real memory. Run: python tests/ros_plumbing_server.py --ros-args ...
+Used by tests/test_ros_services.py for what the real memory_node cannot show: the services answering
+success=false "internal error" and the node staying up. Everything else runs against the real nodes
+(tests/test_ros_stack.py). Run: python tests/ros_plumbing_server.py --ros-args ...
 """
 
 from __future__ import annotations
 
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -20,20 +20,18 @@ from robomem.types import Answer, GoalPose, ObjectRecord, Target
 
 
 def scripted_ask(text: str, kind: str | None, max_results: int) -> Answer:
-    """Deterministic answers: 'fail' raises like the engine does, 'nothing' finds nothing, else beds."""
+    """Deterministic answers: 'crash' raises a non-robomem exception (a bug), 'fail' a QueryError, else beds."""
+    if "crash" in text:
+        raise ZeroDivisionError("division by zero")
     if "fail" in text:
         raise QueryError(f"cannot answer {text!r}", "ask about an object in memory")
-    if "nothing" in text:
-        return Answer(kind=kind or "navigation", text="I have not seen that.")
     targets = [Target(10 + i, "bed", np.array([3.0 + i, 1.0, 0.5]), GoalPose(np.array([2.0 + i, 1.0, 0.0]), 0.0),
                       1.0 / (i + 1)) for i in range(max_results)]
     return Answer(kind=kind or "navigation", text=f"answer to {text!r}", targets=targets, confidence=0.5)
 
 
 def objects() -> list[ObjectRecord]:
-    return [ObjectRecord(id=i, label=lab, centroid=np.array([i, 0.0, 0.4]), bbox_min=np.array([i - 0.3, -0.3, 0.0]),
-                         bbox_max=np.array([i + 0.3, 0.3, 0.8]), n_sightings=i + 1)
-            for i, lab in enumerate(["chair", "bed", "armchair"])]
+    raise KeyError("a bug")
 
 
 def main() -> int:
@@ -49,9 +47,9 @@ def main() -> int:
         def __init__(self) -> None:
             super().__init__("plumbing_node")
             p = read_params(self, [q for q in MEMORY_PARAMS if q.name != "memory_dir"])
-            self.query = QueryServer(self, scripted_ask, objects, threading.Lock(), p["frame_id"],
-                                     p["query.max_text_chars"], p["query.max_results_limit"])
-            self.nav = NavigateServer(self, self.query.ask, p)
+            self.query = QueryServer(self, scripted_ask, objects, p["frame_id"], p["query.max_text_chars"],
+                                     p["query.max_results_limit"])
+            self.nav = NavigateServer(self, scripted_ask, p)
 
     return run("plumbing_node", PlumbingNode)
 

@@ -113,4 +113,6 @@ def test_setup_installs_launch_and_parameter_files():
     finally:
         setuptools.setup = real
     files = {Path(f).name for _, fs in captured["data_files"] for f in fs}
-    assert {"robomem.launch.py", "sim.launch.py", "sim.yaml", "mapping.yaml", "robot.yaml", "package.xml"} <= files
+    assert {"robomem.launch.py", "sim.launch.py", "fastdds.xml", "sim.yaml", "mapping.yaml", "robot.yaml",
+            "package.xml"} <= files
+

@@ -15,7 +15,7 @@ def launch_files() -> list[tuple[str, list[str]]]:
     if not LAUNCH.is_dir():
         return []
     rel = lambda p: str(p.relative_to(HERE)) if p.is_relative_to(HERE) else str(p)  # noqa: E731
-    return [(f"share/{PACKAGE}/launch", [rel(p) for p in sorted(LAUNCH.glob("*.launch.py"))]),
+    return [(f"share/{PACKAGE}/launch", [rel(p) for p in sorted([*LAUNCH.glob("*.launch.py"), *LAUNCH.glob("*.xml")])]),
             (f"share/{PACKAGE}/launch/params", [rel(p) for p in sorted((LAUNCH / "params").glob("*.yaml"))])]
 
 

@@ -66,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
         raise RobomemError(f"parameter file {params} does not exist", "pass --params FILE (see launch/params/)")
     cmd = [sys.executable, "-m", f"robomem_ros.{args.node}", "--ros-args", "--params-file", str(params),
            *args.ros_args]
+    env = dict(os.environ)
+    env.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(REPO / "launch" / "fastdds.xml"))  # docs/ros.md, "QoS"
     try:
-        return subprocess.call(cmd)
+        return subprocess.call(cmd, env=env)
     except KeyboardInterrupt:  # the node got the SIGINT too and saves on its way out
         return 130

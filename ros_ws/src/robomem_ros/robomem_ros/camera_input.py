@@ -46,7 +46,8 @@ CAMERA_PARAMS = [
           "camera in the pose's frame [x, y, z, roll, pitch, yaw] (m, rad); what tf would give", check=length(6)),
     Param("use_instance_mask", False, "also synchronise the simulator instance mask (oracle segmenter)"),
     Param("sync_slop", 0.05, "max stamp spread (s) of one synchronised set", check=non_negative),
-    Param("sync_queue", 10, "messages kept per input while waiting for a match", check=positive),
+    Param("sync_queue", 30, "messages kept per input while waiting for a match (well above the camera QoS depth, "
+          "so a backlog on one topic does not push the others' messages out)", check=positive),
     Param("process_queue", 3, "synchronised sets waiting for processing; beyond it the oldest is dropped",
           check=positive),
 ]
@@ -62,7 +63,7 @@ class CameraInput:
         self.camera_in_pose = None if not any(offset) else conv.offset_matrix(offset)
         self.with_mask = bool(params["use_instance_mask"])
         self.labels: dict[int, str] = {}
-        self.stats = {"sets": 0, "processed": 0, "dropped": 0, "errors": 0, "process_ms": 0.0}
+        self.stats = {"sets": 0, "processed": 0, "dropped": 0, "errors": 0, "process_ms": 0.0, "process_ms_total": 0.0}
         self.last_error = ""
         self._pending: deque[dict[str, Any]] = deque()
         self._max_pending = int(params["process_queue"])
@@ -110,6 +111,11 @@ class CameraInput:
                                         instance_mask=msgs.get("instance_mask"),
                                         instance_labels=dict(self.labels) if self.with_mask else None)
 
+    @property
+    def pending(self) -> int:
+        """Synchronised sets not processed yet (waiting, or in the handler)."""
+        return self.stats["sets"] - self.stats["dropped"] - self.stats["processed"] - self.stats["errors"]
+
     def _work(self) -> None:
         while True:
             with self._cv:
@@ -131,6 +137,7 @@ class CameraInput:
                 self.last_error = f"{type(e).__name__}: {e}"
                 self.node.get_logger().error(f"frame failed: {self.last_error}", throttle_duration_sec=5.0)
             self.stats["process_ms"] = (time.perf_counter() - t0) * 1000.0
+            self.stats["process_ms_total"] += self.stats["process_ms"]
 
     def close(self) -> None:
         with self._cv:

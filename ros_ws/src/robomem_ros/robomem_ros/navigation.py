@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -105,6 +106,9 @@ class NavigateServer:
             answer = self.ask(text, "navigation", 1)
         except RobomemError as e:
             return self._finish(handle, False, str(e))
+        except Exception as e:  # a bug must not leave the goal hanging
+            self.node.get_logger().error(f"resolving {text!r} failed:\n{traceback.format_exc()}")
+            return self._finish(handle, False, f"internal error: {type(e).__name__}: {e}")
         stamp = self.node.get_clock().now().to_msg()
         usable = [t for t in answer.targets if t.goal_pose is not None]
         if not usable:

@@ -40,9 +40,7 @@ def build_node_perceiver(config: RobomemConfig, segmenter: str, text_encoder: An
 
     if segmenter:
         config.perception.segmenter = segmenter
-    if text_encoder is not None:
-        return build_perceiver(config.perception, text_encoder=text_encoder)
-    return build_perceiver(config.perception)
+    return build_perceiver(config.perception, text_encoder=text_encoder)
 
 
 class PerceptionNode(Node):

@@ -47,9 +47,13 @@ POLICY_PARAMS = [
 
 
 def load_policy(checkpoint: str) -> Any:
-    """The policy saved in ``checkpoint`` (robomem.policy.load_policy)."""
-    import robomem.policy as policy
-
+    """The policy saved in ``checkpoint`` (robomem.policy.load_policy; the policy module is not merged yet, so
+    until it is the node stops here with one line)."""
+    try:
+        import robomem.policy as policy
+    except ImportError as e:
+        raise ConfigError(f"this robomem has no policy module ({e})",
+                          "install a robomem that includes robomem.policy") from None
     loader = getattr(policy, "load_policy", None)
     if loader is None:
         raise ConfigError("this robomem has no robomem.policy.load_policy", "install robomem with its policy module")

@@ -7,7 +7,6 @@ A bad request (empty or huge text, unknown kind, max_results out of range) or a 
 
 from __future__ import annotations
 
-import threading
 import traceback
 from collections.abc import Callable
 
@@ -36,19 +35,16 @@ def check_query(text: str, kind: str, max_results: int, max_text_chars: int, max
 
 
 class QueryServer:
-    """Serves Query and ListObjects on ``node``; ``ask`` and ``objects`` run under ``lock``."""
+    """Serves Query and ListObjects on ``node``; ``ask`` and ``objects`` must be safe to call from any thread
+    (memory_node runs them on its memory's owner thread)."""
 
-    def __init__(self, node: Node, ask: AskFn, objects: Callable[[], list[ObjectRecord]], lock: threading.Lock,
-                 frame_id: str, max_text_chars: int, max_results_limit: int, group: CallbackGroup | None = None):
-        self.node, self._ask, self._objects, self.lock = node, ask, objects, lock
+    def __init__(self, node: Node, ask: AskFn, objects: Callable[[], list[ObjectRecord]], frame_id: str,
+                 max_text_chars: int, max_results_limit: int, group: CallbackGroup | None = None):
+        self.node, self._ask, self._objects = node, ask, objects
         self.frame_id, self.max_text_chars, self.max_results_limit = frame_id, max_text_chars, max_results_limit
         self.served = 0
         self.query_srv = node.create_service(Query, "~/query", self.on_query, callback_group=group)
         self.list_srv = node.create_service(ListObjects, "~/list_objects", self.on_list, callback_group=group)
-
-    def ask(self, text: str, kind: str | None, max_results: int) -> Answer:
-        with self.lock:
-            return self._ask(text, kind or None, max_results)
 
     def on_query(self, request: Query.Request, response: Query.Response) -> Query.Response:
         self.served += 1
@@ -58,7 +54,7 @@ class QueryServer:
             response.success, response.message = False, problem
             return response
         try:
-            answer = self.ask(request.text, request.kind or None, int(request.max_results))
+            answer = self._ask(request.text, request.kind or None, int(request.max_results))
         except RobomemError as e:
             response.success, response.message = False, str(e)
             return response
@@ -70,10 +66,13 @@ class QueryServer:
 
     def on_list(self, request: ListObjects.Request, response: ListObjects.Response) -> ListObjects.Response:
         try:
-            with self.lock:
-                objects = self._objects()
+            objects = self._objects()
         except RobomemError as e:
             response.success, response.message = False, str(e)
+            return response
+        except Exception as e:  # a bug must not take the service down
+            self.node.get_logger().error(f"list_objects failed:\n{traceback.format_exc()}")
+            response.success, response.message = False, f"internal error: {type(e).__name__}: {e}"
             return response
         needle = request.label_filter.strip().lower()
         chosen = [o for o in objects if needle in o.label.lower()] if needle else list(objects)

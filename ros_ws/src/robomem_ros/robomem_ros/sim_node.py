@@ -2,8 +2,9 @@
 
 mode ``replay``: any robomem source URI (default the embedded MuJoCo house ``sim:house?seed=0`` exploring
 by itself; also ``7scenes:DIR``, ``bag:DIR``, ``episode:DIR``) published at ``rate_hz``.
-mode ``interactive``: the MuJoCo house (robomem.sim.nav_env.HouseEnv) driven by ``cmd_vel``
-(geometry_msgs/Twist) and ``/goal_pose`` (geometry_msgs/PoseStamped).
+mode ``interactive``: the MuJoCo house (robomem.sim.nav_env.HouseEnv), optionally exploring by itself for
+``explore_steps`` actions first, then driven by ``cmd_vel`` (geometry_msgs/Twist) and ``/goal_pose``
+(geometry_msgs/PoseStamped, followed along the house's navigation grid).
 
 Publishes camera/rgb, camera/depth (32FC1 m), camera/camera_info, camera/pose (PoseStamped of the optical
 frame), odom (Odometry), camera/instance_mask (32SC1, simulator frames only), camera/instance_labels
@@ -19,6 +20,7 @@ import math
 import threading
 import time
 
+import numpy as np
 from geometry_msgs.msg import PoseStamped, Twist
 from nav_msgs.msg import Odometry
 from rclpy._rclpy_pybind11 import RCLError
@@ -27,7 +29,7 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 
-from robomem.errors import RobomemError
+from robomem.errors import InputError, RobomemError
 from robomem.types import Frame
 from robomem_ros import conversions as conv
 from robomem_ros.params import Param, non_empty, non_negative, positive, read_params
@@ -39,16 +41,19 @@ SIM_PARAMS = [
           choices=("replay", "interactive")),
     Param("source", "sim:house?seed=0", "robomem source URI for replay", check=non_empty),
     Param("seed", 0, "house seed for interactive mode", check=non_negative),
+    Param("explore_steps", 0, "interactive: first explore the house by itself for this many actions (robomem.sim's "
+          "frontier exploration), then take commands", check=non_negative),
     Param("width", 320, "image width for interactive mode", check=positive),
     Param("height", 240, "image height for interactive mode", check=positive),
     Param("rate_hz", 10.0, "frames per second", check=positive),
     Param("loop", False, "replay: start again at the end of the source"),
-    Param("wait_for_subscribers", 0, "replay: wait until this many nodes subscribe to rgb before the first frame",
-          check=non_negative),
+    Param("wait_for_subscribers", 0, "wait until this many nodes subscribe to the camera topics before the first "
+          "frame", check=non_negative),
     Param("wait_timeout_s", 30.0, "give up waiting for subscribers after this long", check=positive),
-    Param("settle_s", 1.0, "replay: pause after the subscribers appeared, so their side of discovery completes "
+    Param("settle_s", 1.0, "pause after the subscribers appeared, so their side of discovery completes "
           "(volatile topics drop what is sent before)", check=non_negative),
-    Param("stamp_from_source", True, "stamp messages with the source's frame time (else the node clock)"),
+    Param("stamp_from_source", True, "stamp messages with the source's frame time, in interactive mode the "
+          "simulation clock (ticks of 1/rate_hz); else the node clock"),
     Param("publish_clock", False, "publish /clock from the frame times (for use_sim_time)"),
     Param("camera_qos", "reliable", "QoS of the camera topics: reliable (default; also matches best-effort "
           "subscribers) or sensor (best effort)", choices=("sensor", "reliable")),
@@ -68,33 +73,75 @@ SIM_PARAMS = [
 
 
 class HouseDriver:
-    """Interactive mode over robomem.sim.nav_env.HouseEnv.
+    """Interactive mode over robomem.sim.nav_env.HouseEnv: optionally the simulator's own frontier exploration
+    first (``robomem.sim.explore.explore``), then velocity commands and goals.
 
-    Expects from the simulator: ``HouseEnv(seed=, width=, height=)``, ``observe() -> Frame``,
-    ``move(v, w, dt)`` (forward m/s, yaw rad/s, with collisions) and ``teleport(x, y, yaw)``.
+    A goal is driven along the house's navigation grid (A* of ``NavGrid.shortest_path``) at ``max_speed``,
+    teleporting along the path each tick, then turned to the goal's heading: a stand-in for nav2 in the
+    simulator. A new goal or velocity command ends the exploration.
     """
 
-    def __init__(self, seed: int, width: int, height: int):
+    def __init__(self, seed: int, width: int, height: int, explore_steps: int):
+        from robomem.sim.explore import explore
         from robomem.sim.nav_env import HouseEnv
 
-        self.env = HouseEnv(seed=seed, width=width, height=height)
-        self.goal: tuple[float, float, float] | None = None
+        self.env = HouseEnv(seed, width=width, height=height)
+        self.exploration = explore(self.env, max_steps=explore_steps, seed=seed) if explore_steps else None
+        self.path: list[np.ndarray] = []
+        self.goal_yaw: float | None = None
+
+    @property
+    def exploring(self) -> bool:
+        return self.exploration is not None
+
+    @property
+    def driving(self) -> bool:
+        return self.goal_yaw is not None
+
+    def set_goal(self, x: float, y: float, yaw: float) -> None:
+        """Plan a path from the agent to (x, y); InputError when the grid has none."""
+        x0, y0, _ = self.env.pose
+        path = self.env.nav_grid().shortest_path(np.array([x0, y0]), np.array([x, y]))
+        if path is None:
+            raise InputError(f"no navigable path from ({x0:.2f}, {y0:.2f}) to the goal ({x:.2f}, {y:.2f})",
+                             "send a goal on free floor connected to the robot")
+        self.exploration = None
+        self.path = list(path[1:])
+        self.goal_yaw = yaw
 
     def step(self, v: float, w: float, dt: float, max_speed: float) -> Frame:
-        if self.goal is not None:  # straight-line drive, then turn to the goal heading
-            frame = self.env.observe()
-            x, y = frame.T_world_cam[0, 3], frame.T_world_cam[1, 3]
-            gx, gy, gyaw = self.goal
-            d = math.hypot(gx - x, gy - y)
-            if d <= max_speed * dt:
-                self.env.teleport(gx, gy, gyaw)
-                self.goal = None
+        """Advance the simulation by one tick and return its frame."""
+        if self.exploration is not None:
+            frame = next(self.exploration, None)
+            if frame is not None:
+                return frame
+            self.exploration = None
+        if self.goal_yaw is not None:
+            return self._drive(max_speed * dt)
+        if v or w:
+            self.exploration = None
+            return self.env.move(v, w, dt)
+        return self.env.render()
+
+    def _drive(self, step: float) -> Frame:
+        x, y, yaw = self.env.pose
+        while self.path and step > 0:
+            d = math.hypot(self.path[0][0] - x, self.path[0][1] - y)
+            if d <= step:
+                x, y = float(self.path[0][0]), float(self.path[0][1])
+                step -= d
+                self.path.pop(0)
             else:
-                s = max_speed * dt / d
-                self.env.teleport(x + s * (gx - x), y + s * (gy - y), math.atan2(gy - y, gx - x))
-        elif v or w:
-            self.env.move(v, w, dt)
-        return self.env.observe()
+                yaw = math.atan2(self.path[0][1] - y, self.path[0][0] - x)
+                x, y = x + step * math.cos(yaw), y + step * math.sin(yaw)
+                step = 0.0
+        if not self.path:
+            yaw, self.goal_yaw = self.goal_yaw, None
+        frame = self.env.teleport(x, y, yaw)
+        if not self.env.last_action_ok:
+            self.path, self.goal_yaw = [], None
+            raise InputError(f"the drive to the goal was blocked at ({x:.2f}, {y:.2f})", "send another goal")
+        return frame
 
 
 class SimNode(Node):
@@ -121,8 +168,9 @@ class SimNode(Node):
             self.source = open_source(p["source"])  # SourceError -> one line, exit 2
             self._thread = threading.Thread(target=self._replay, name="sim_replay", daemon=True)
         else:
-            self.driver = HouseDriver(p["seed"], p["width"], p["height"])
+            self.driver = HouseDriver(p["seed"], p["width"], p["height"], p["explore_steps"])
             self._cmd = (0.0, 0.0, 0.0)
+            self._goal: tuple[float, float, float] | None = None
             self.create_subscription(Twist, p["topics.cmd_vel"], self._on_cmd_vel, RELIABLE)
             self.create_subscription(PoseStamped, p["topics.goal_pose"], self._on_goal, RELIABLE)
             self._thread = threading.Thread(target=self._interactive, name="sim_interactive", daemon=True)
@@ -201,28 +249,43 @@ class SimNode(Node):
     def _on_goal(self, msg: PoseStamped) -> None:
         q = msg.pose.orientation
         yaw = math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
-        self.driver.goal = (msg.pose.position.x, msg.pose.position.y, yaw)
+        self._goal = (msg.pose.position.x, msg.pose.position.y, yaw)  # taken by the simulation thread
 
     def _interactive(self) -> None:
         dt = 1.0 / self.params["rate_hz"]
-        t = 0.0
-        while not self._stop.wait(dt):
+        self._wait_for_subscribers()
+        t, next_t = 0.0, time.monotonic()
+        while not self._stop.is_set():
+            goal, self._goal = self._goal, None
             v, w, when = self._cmd
             if time.monotonic() - when > 0.5:  # stale command: stand still
                 v = w = 0.0
             try:
+                if goal is not None:
+                    self.driver.set_goal(*goal)
                 frame = self.driver.step(v, w, dt, self.params["max_speed"])
             except RobomemError as e:
                 self.last_error = str(e)
-                continue
-            t += dt
+                self.get_logger().warning(str(e), throttle_duration_sec=5.0)
+                frame = self.driver.env.render()
             if not self.publish_frame(frame, t):
                 return
+            t += dt
+            next_t += dt
+            delay = next_t - time.monotonic()
+            if delay > 0:
+                self._stop.wait(delay)
+            else:
+                next_t = time.monotonic()
 
     def _publish_status(self) -> None:
-        self.status_pub.publish(String(data=json.dumps({
-            "node": self.get_name(), "frames_published": self.published, "done": self.done,
-            "last_error": self.last_error, "time": time.time()})))
+        status = {"node": self.get_name(), "frames_published": self.published, "done": self.done,
+                  "last_error": self.last_error, "time": time.time()}
+        if self.params["mode"] == "interactive":
+            x, y, yaw = self.driver.env.pose
+            status.update({"exploring": self.driver.exploring, "driving": self.driver.driving,
+                           "pose": [round(x, 3), round(y, 3), round(yaw, 3)]})
+        self.status_pub.publish(String(data=json.dumps(status)))
 
     def close(self) -> None:
         self._stop.set()
