@@ -90,6 +90,23 @@ def test_save_load_round_trip_gives_identical_actions(trained, tmp_path, dataset
     assert not torch.equal(other, acts["a"][:1])  # a different seed samples different noise
 
 
+def test_load_policy_accepts_the_task_text_in_place_of_its_embedding(trained, dataset):
+    from robomem.policy import load_policy
+
+    out, _ = trained
+    pol = load_policy(out / "pretrained")
+    env = make_env("shell_game", width=32, height=32)
+    obs = env.reset(5)
+    ds = TabletopEpisodes(dataset)
+    pol.reset(seed=1)
+    by_embedding = pol.select_action(policy_observation(obs, ds.task_embedding))
+    pol.reset(seed=1)
+    by_text = pol.select_action({IMAGE_KEY: obs["image"], STATE_KEY: obs["state"], "task": env.text})
+    assert torch.allclose(by_text, by_embedding, atol=1e-5)
+    with pytest.raises(InputError, match="task_embedding"):
+        pol.select_action({IMAGE_KEY: obs["image"], STATE_KEY: obs["state"]})
+
+
 def test_resume_continues_from_the_checkpoint(dataset, tmp_path):
     cfg = dataclasses.replace(TINY, steps=20, checkpoint_every=10)
     train(dataset, tmp_path / "r", cfg, progress=False)

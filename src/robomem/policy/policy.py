@@ -60,6 +60,7 @@ class MemoryDiffusionPolicy(nn.Module):
         self.action_dim = len(stats[ACTION_KEY]["min"])
         self.text_dim = text_dim
         self.task = ""  # the tabletop task it was trained on (set by training, saved with the weights)
+        self._task_texts: dict[str, np.ndarray] = {}
         c = config
         if c.prediction not in ("sample", "epsilon"):
             raise InputError(f"policy.prediction must be 'sample' or 'epsilon', got {c.prediction!r}",
@@ -163,11 +164,22 @@ class MemoryDiffusionPolicy(nn.Module):
         if consolidate is not None:
             self.bank.consolidate = bool(consolidate)
 
+    def _task_embedding(self, text: str) -> np.ndarray:
+        """MiniLM embedding of a task text (what demonstrations store), cached per text."""
+        if text not in self._task_texts:
+            from robomem.perception.text import load_text_encoder
+
+            self._task_texts[text] = load_text_encoder("minilm").encode([text])[0].astype(np.float32)
+        return self._task_texts[text]
+
     def _as_batch(self, obs: dict[str, Any]) -> tuple[Tensor, Tensor, Tensor]:
+        if "task_embedding" not in obs and isinstance(obs.get("task"), str):
+            obs = {**obs, "task_embedding": self._task_embedding(obs["task"])}
         missing = [k for k in (IMAGE_KEY, STATE_KEY, "task_embedding") if k not in obs]
         if missing:
             raise InputError(f"observation lacks {', '.join(missing)}",
-                             f"pass {IMAGE_KEY} (H, W, 3) uint8, {STATE_KEY} ({self.state_dim},) and task_embedding")
+                             f"pass {IMAGE_KEY} (H, W, 3) uint8, {STATE_KEY} ({self.state_dim},) and task_embedding "
+                             "(or the task text as task)")
         img = torch.as_tensor(np.asarray(obs[IMAGE_KEY]))
         img = img.unsqueeze(0) if img.dim() == 3 else img
         state = torch.as_tensor(np.asarray(obs[STATE_KEY]), dtype=torch.float32).reshape(img.shape[0], -1)

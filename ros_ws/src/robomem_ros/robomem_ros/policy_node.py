@@ -22,7 +22,8 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Float32MultiArray
 from std_srvs.srv import Trigger
 
-from robomem.errors import ConfigError, RobomemError
+from robomem.errors import RobomemError
+from robomem.policy import load_policy
 from robomem_ros import conversions as conv
 from robomem_ros.params import Param, non_empty, positive, read_params
 from robomem_ros.qos import RELIABLE, SENSOR
@@ -46,27 +47,13 @@ POLICY_PARAMS = [
 ]
 
 
-def load_policy(checkpoint: str) -> Any:
-    """The policy saved in ``checkpoint`` (robomem.policy.load_policy; the policy module is not merged yet, so
-    until it is the node stops here with one line)."""
-    try:
-        import robomem.policy as policy
-    except ImportError as e:
-        raise ConfigError(f"this robomem has no policy module ({e})",
-                          "install a robomem that includes robomem.policy") from None
-    loader = getattr(policy, "load_policy", None)
-    if loader is None:
-        raise ConfigError("this robomem has no robomem.policy.load_policy", "install robomem with its policy module")
-    return loader(checkpoint)
-
-
 class PolicyNode(Node):
     NAME = "policy_node"
 
     def __init__(self) -> None:
         super().__init__(self.NAME)
         self.params = p = read_params(self, POLICY_PARAMS)
-        self.policy = load_policy(str(Path(p["checkpoint"]).expanduser()))
+        self.policy = load_policy(Path(p["checkpoint"]).expanduser())
         self._lock = threading.Lock()
         self._image: np.ndarray | None = None
         self._state: np.ndarray | None = None
@@ -105,7 +92,11 @@ class PolicyNode(Node):
         obs = self.observation()
         if obs is None:
             return
-        action = np.asarray(self.policy.select_action(obs), dtype=np.float32).reshape(-1)
+        try:
+            action = np.asarray(self.policy.select_action(obs), dtype=np.float32).reshape(-1)
+        except RobomemError as e:  # e.g. no proprioception yet: say so, keep running
+            self.get_logger().warning(f"no action: {e}", throttle_duration_sec=5.0)
+            return
         self.pub.publish(Float32MultiArray(data=action.tolist()))
         self.steps += 1
 
