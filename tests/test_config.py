@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from robomem.config import RobomemConfig
@@ -36,3 +38,9 @@ def test_bad_config_names_key(tmp_path, text, needle):
 def test_missing_config_file(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         RobomemConfig.load(tmp_path / "nope.yaml")
+
+
+def test_shipped_default_yaml_equals_the_code_defaults():
+    """configs/default.yaml documents every setting; it must not drift from the dataclasses."""
+    path = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
+    assert RobomemConfig.load(path) == RobomemConfig()
