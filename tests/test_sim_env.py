@@ -206,3 +206,17 @@ def test_bad_construction_and_reset():
     wall = next(w for w in e.house.walls if w.kind == "wall")
     with pytest.raises(InputError, match="navigable"):
         e.reset(((wall.x0 + wall.x1) / 2, (wall.y0 + wall.y1) / 2, 0.0))
+
+
+@pytest.mark.parametrize("seed", [328, 4])
+def test_windows_fit_their_walls_even_where_snapping_rounds_up(seed):
+    """House 328 has a 2.6 m exterior wall where the snapped window width used to leave no room for the
+    window's start (a ValueError); every window must lie inside its room's wall, 0.5 m from each end."""
+    house = generate_house(seed)
+    rooms = {r.id: r for r in house.rooms}
+    assert house.windows, "the house should have windows"
+    for w in house.windows:
+        room = rooms[w.room]
+        lo, hi = (room.x0, room.x1) if w.orient == "h" else (room.y0, room.y1)
+        assert 1.0 - 1e-6 <= w.hi - w.lo <= 1.6 + 1e-6
+        assert lo + 0.45 - 1e-6 <= w.lo and w.hi <= hi - 0.45 + 1e-6

@@ -247,6 +247,11 @@ def _snap(v: float) -> float:
     return round(round(v / GRID) * GRID, 6)
 
 
+def _snap_down(v: float) -> float:
+    """The grid value at or below ``v`` (tolerant of float noise just under a grid line)."""
+    return round(np.floor(v / GRID + 1e-9) * GRID, 6)
+
+
 def _bsp_layout(rng: np.random.Generator, n: int) -> list[tuple[float, float, float, float]]:
     """n rectangles from recursive splits of one rectangle, every side within [MIN_SIDE, MAX_SIDE]."""
     for _ in range(500):
@@ -444,8 +449,10 @@ def _windows(rng: np.random.Generator, rooms: list[Room]) -> list[Window]:
             for a, b in _exterior_intervals(rooms, room, side):
                 if b - a < 2.2 or rng.uniform() < 0.35:
                     continue
-                w = _snap(rng.uniform(1.0, min(1.6, b - a - 1.0)))
-                start = _snap(rng.uniform(a + 0.5, b - 0.5 - w))
+                # snapping may round the width up past what the wall holds, and float noise may leave an
+                # empty range for the start: cap both (the same draws, so every other house stays as it was)
+                w = min(_snap(rng.uniform(1.0, min(1.6, b - a - 1.0))), _snap_down(b - a - 1.0))
+                start = _snap(rng.uniform(a + 0.5, max(a + 0.5, b - 0.5 - w)))
                 out.append(Window(room.id, orient, c, start, round(start + w, 6)))
     return out
 
