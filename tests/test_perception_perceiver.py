@@ -79,3 +79,27 @@ def test_bad_perception_settings_are_config_errors():
         build_perceiver(PerceptionConfig(voxel_size=-0.1))
     with pytest.raises(ConfigError, match=r"geometric\.downsample"):
         build_segmenter("geometric", PerceptionConfig(geometric=GeometricConfig(downsample=0)))
+
+
+def small_object_frame() -> Frame:
+    """box_frame with only a 5x4-pixel 'keys' patch at 2 m: 20 pixels that lift to about 20 world points."""
+    f = box_frame()
+    f.instance_mask[:] = -1
+    f.instance_mask[22:26, 30:35] = 7
+    f.instance_labels = {7: "silver keys"}
+    return f
+
+
+def test_small_objects_survive_the_oracle_but_not_noisy_or_explicit_floors():
+    """The oracle's exact masks keep a ~20-point object (keys seen from afar); the noisy oracle and an explicit
+    perception.min_points of 30 drop it, since there such a blob is as likely a fragment of noisy depth."""
+    from robomem.config import OracleNoiseConfig, PerceptionConfig
+
+    det, = build_perceiver()(small_object_frame())
+    assert det.label == "keys" and 10 <= len(det.points_world) < 30
+    assert build_perceiver(PerceptionConfig(min_points=30))(small_object_frame()) == []
+    quiet = OracleNoiseConfig(drop=0.0, merge=0.0, label=0.0, depth_std=0.0)
+    noisy = build_perceiver(PerceptionConfig(segmenter="oracle_noisy", noise=quiet))
+    assert noisy.min_points == 30 and noisy(small_object_frame()) == []
+    with pytest.raises(ConfigError, match="min_points"):
+        build_perceiver(PerceptionConfig(min_points=-1))

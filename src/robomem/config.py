@@ -61,7 +61,9 @@ class PerceptionConfig:
     image_encoder: str = ""  # "" (none) | a local CLIP/SigLIP folder
     voxel_size: float = 0.02  # metres, point cloud downsampling when lifting masks
     max_depth: float = 6.0  # metres; farther depth is ignored
-    min_points: int = 30  # detections with fewer world points are dropped
+    # detections with fewer lifted world points are dropped; None = the segmenter's own floor (oracle: 10, so
+    # keys and apples survive; noisy oracle and geometric: 30, against fragments of noisy depth)
+    min_points: int | None = None
     lift_stride: int = 0  # pixel step when lifting masks; 0 = auto (about 3 samples per voxel)
     outlier_neighbors: int = 12  # statistical outlier removal for real depth (0 = off; sim oracle: never)
     crop_padding: float = 0.1  # image encoder crops: mask box grown by this fraction per side

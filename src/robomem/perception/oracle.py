@@ -32,6 +32,8 @@ class OracleSegmenter:
     name = "oracle"
     # simulator depth has no flying pixels at mask edges: lifting skips statistical outlier removal
     needs_outlier_removal = False
+    # exact masks and depth: a 10-point detection is a real small object (keys, an apple), not a fragment
+    min_points = 10
 
     def __init__(self, min_pixels: int = 20):
         self.min_pixels = min_pixels

@@ -26,6 +26,7 @@ from robomem.types import Detection, Frame
 log = logging.getLogger(__name__)
 
 SEGMENTERS = ("oracle", "oracle_noisy", "geometric")
+DEFAULT_MIN_POINTS = 30  # for segmenters without their own floor, and whenever the oracle's input is noised
 
 
 class Perceiver:
@@ -45,9 +46,18 @@ class Perceiver:
         self.last_timings_ms: dict[str, float] = {}
         self._outlier_neighbors = (self.config.outlier_neighbors
                                    if getattr(segmenter, "needs_outlier_removal", True) else 0)
+        self.min_points = self._min_points()
         vocabulary = getattr(segmenter, "vocabulary", None)
         if image_encoder is None and callable(vocabulary):
             text_encoder.encode(list(vocabulary()))  # warm the encoder's cache with every possible caption
+
+    def _min_points(self) -> int:
+        """The configured floor, else the segmenter's (exact masks and depth: small objects are real), else 30."""
+        if self.config.min_points is not None:
+            return int(self.config.min_points)
+        if self.noise is not None:
+            return DEFAULT_MIN_POINTS
+        return int(getattr(self.segmenter, "min_points", DEFAULT_MIN_POINTS))
 
     @property
     def query_encoder(self) -> TextEncoder:
@@ -76,7 +86,7 @@ class Perceiver:
         for seg in segments:
             pts, cols = lift_mask(frame, seg.mask, voxel_size=c.voxel_size, max_depth=c.max_depth,
                                   outlier_neighbors=self._outlier_neighbors, stride=c.lift_stride)
-            if len(pts) < c.min_points:
+            if len(pts) < self.min_points:
                 continue
             detections.append(Detection(points_world=pts, colors=cols, mask=seg.mask, label=seg.label,
                                         caption=seg.caption, score=seg.score, gt_id=seg.gt_id))
@@ -115,7 +125,7 @@ def build_perceiver(config: PerceptionConfig | None = None, text_encoder: TextEn
     """A Perceiver as the configuration describes it (encoders loaded once and shared)."""
     config = config or PerceptionConfig()
     for key in ("voxel_size", "max_depth", "lift_stride", "outlier_neighbors", "crop_padding", "min_points"):
-        if getattr(config, key) < 0:
+        if (getattr(config, key) or 0) < 0:
             raise ConfigError(f"perception.{key} = {getattr(config, key)} is negative", "use 0 or a positive value")
     segmenter = build_segmenter(config.segmenter, config)
     noise = OracleNoise(config.noise) if config.segmenter == "oracle_noisy" else None

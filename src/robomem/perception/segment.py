@@ -32,6 +32,8 @@ class Segmenter(Protocol):
     simulator depth); the Perceiver then skips statistical outlier removal when lifting. Default: True.
     A segmenter whose captions come from a fixed set may offer ``vocabulary() -> list[str]``; the
     Perceiver embeds it once up front, so no frame waits for a new caption's embedding.
+    A segmenter may set ``min_points``: the fewest lifted world points a detection of it needs (used when
+    ``perception.min_points`` is unset; default 30).
     """
 
     name: str
