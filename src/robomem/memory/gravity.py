@@ -28,7 +28,8 @@ class GroundFrame:
         if not math.isfinite(n) or n < 1e-9:
             raise ConfigError(f"memory.up must be a non-zero 3-vector, got {list(np.ravel(up))}",
                               "write memory.up: [0, 0, 1] for a z-up world")
-        u = u / n
+        if abs(n - 1.0) > 1e-12:  # a unit vector (a reloaded memory's up) is kept bit-exact: renormalising
+            u = u / n               # it can move the last bit, and the reopened grid would drift by an ulp
         ref = np.array([1.0, 0.0, 0.0]) if abs(u[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
         e1 = ref - np.dot(ref, u) * u
         e1 /= np.linalg.norm(e1)
