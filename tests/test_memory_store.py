@@ -21,7 +21,7 @@ from memory_helpers import SEVEN_SCENES_UP, kitchen_frames, write_episode
 from robomem.cli import main
 from robomem.config import RobomemConfig
 from robomem.data.episode import EpisodeReader
-from robomem.errors import StoreError
+from robomem.errors import StoreError, WrongThreadError
 from robomem.memory.scene import Memory
 from robomem.memory.store import ARRAYS, DB_NAME, IMAGES
 from robomem.perception.perceiver import build_perceiver
@@ -317,6 +317,28 @@ def test_crash_leftovers_are_collected_and_a_failed_integrate_is_never_saved(sma
         mem.close()
     with Memory.open(small) as mem:
         assert snapshot_of(mem) == before
+
+
+def test_another_thread_is_refused_before_it_touches_the_memory(small, episode):
+    """A Memory belongs to the thread that opened it: integrate/save/ask/close from another thread raise
+    WrongThreadError naming the fix, change nothing, and the owner thread carries on."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ep, _, _ = episode
+    frame = next(iter(EpisodeReader(ep)))
+    with Memory.open(small) as mem:
+        before, n_before = snapshot_of(mem), mem.n_frames
+        detections = build_perceiver(mem.config.perception)(frame)
+        calls = {"integrate": lambda: mem.integrate(frame, detections), "save": mem.save,
+                 "ask": lambda: mem.ask("where is the chair?"), "close": mem.close}
+        with ThreadPoolExecutor(1) as pool:
+            for name, call in calls.items():
+                with pytest.raises(WrongThreadError, match=f"Memory.{name}.*one thread only"):
+                    pool.submit(call).result()
+        assert not mem.in_flight and snapshot_of(mem) == before
+        mem.integrate(frame, detections)  # the owner still can
+        mem.save()
+        assert mem.n_frames == n_before + 1
 
 
 def test_cli_refuses_another_source_and_reports_damage(small, episode, capsys):

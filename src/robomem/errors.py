@@ -34,3 +34,7 @@ class QueryError(RobomemError):
 
 class GeneratorError(RobomemError):
     """A text generator (LLM server or local model) failed: unreachable, timed out or answered nonsense."""
+
+
+class WrongThreadError(RobomemError):
+    """A Memory was used from a thread other than the one that opened it (it is not thread-safe)."""

@@ -7,7 +7,8 @@
 
 ``Memory`` implements ``robomem.memory.api.MemoryView`` (the read side the query engine, evaluation and
 ROS nodes use). One process writes a memory at a time (a lock file enforces it); read-only openers see the
-state of the last save. Not thread-safe: call it from one thread.
+state of the last save. Not thread-safe: it belongs to the thread that created or opened it; integrate,
+save, ask and close from any other thread raise ``WrongThreadError`` before touching anything.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +27,7 @@ import numpy as np
 
 from robomem import __version__
 from robomem.config import RobomemConfig, from_dict
-from robomem.errors import ConfigError, InputError, RobomemError, StoreError
+from robomem.errors import ConfigError, InputError, RobomemError, StoreError, WrongThreadError
 from robomem.memory.api import Frontier, Snapshot
 from robomem.memory.frontiers import FrontierTracker, FrontierView
 from robomem.memory.objects import MapObject, ObjectMap
@@ -93,6 +95,7 @@ class Memory:
         self._records: list[ObjectRecord] | None = None
         self._engine = None
         self._in_flight = False  # True while integrate() runs: a failure there leaves state unsaveable
+        self._thread = threading.get_ident()  # the owner (SQLite connections are per thread, state unguarded)
         if text_encoder is not None:
             self._check_encoder(text_encoder)
 
@@ -144,8 +147,16 @@ class Memory:
                 raise
         raise AssertionError("unreachable")
 
+    def _check_thread(self, what: str) -> None:
+        if threading.get_ident() != self._thread:
+            raise WrongThreadError(f"Memory.{what}() on {self.path} was called from thread "
+                                   f"{threading.current_thread().name!r}, not the thread that opened it",
+                                   "call a Memory from one thread only (hand work to it with a queue), or "
+                                   "open another Memory(readonly=True) in this thread to read")
+
     def close(self) -> None:
         """Release the directory (does not save: call ``save()`` first to keep recent frames)."""
+        self._check_thread("close")
         self._store.close()
 
     def __enter__(self) -> Memory:
@@ -269,6 +280,7 @@ class Memory:
 
     def ask(self, text: str, kind: str | None = None, max_results: int = 5) -> Answer:
         """Answer a question from this memory with ``robomem.query.Engine`` (issue #5)."""
+        self._check_thread("ask")
         if self._engine is None:
             try:
                 from robomem.query import Engine
@@ -288,6 +300,7 @@ class Memory:
     def integrate(self, frame: Frame, detections: list[Detection], cursor: int | None = None) -> IntegrateResult:
         """Add one frame and its detections. ``cursor`` (frames of the source consumed after this one) is
         saved with the state so a resumed run continues exactly after the last saved frame."""
+        self._check_thread("integrate")
         if self.readonly:
             raise StoreError(f"memory {self.path} is open read-only", "open it without readonly to add frames")
         if self._in_flight:
@@ -391,6 +404,7 @@ class Memory:
 
     def save(self) -> None:
         """Write everything since the last save as one transaction (see store.py for the crash argument)."""
+        self._check_thread("save")
         if self._in_flight:
             raise StoreError(f"not saving {self.path}: an integrate() failed halfway and left the state "
                              "inconsistent", "close this Memory and open it again: it resumes from the last save")
