@@ -63,6 +63,7 @@ BAD = [
     ("memory_node", {"memory_dir": "m", "config_file": "/nonexistent.yaml"}, "does not exist"),
     ("perception_node", {"camera_offset": [0.0, 1.0]}, "camera_offset"),
     ("policy_node", {"checkpoint": "/nonexistent"}, "is not a directory"),
+    ("policy_node", {"checkpoint": "docs"}, "docs is not a saved policy (needs config.json and model.safetensors)"),
 ]
 
 
