@@ -111,3 +111,25 @@ def test_perceiver_embeds_crops_and_exposes_the_matching_query_encoder(clip_dir)
     assert load_query_encoder(cfg).dim == 24  # the memory/query side can build the same text tower
     plain = build_perceiver(PerceptionConfig(segmenter="oracle"))
     assert plain.query_encoder is plain.text_encoder and plain.embedding_space == "text:all-MiniLM-L6-v2"
+
+
+def test_a_clip_memory_reopened_answers_in_the_clip_text_space(clip_dir, tmp_path):
+    """A memory mapped with crop embeddings must embed its questions with the same model's text tower: a
+    reopened memory (no perceiver at hand, e.g. memory_node or `robomem query`) picks it from its config."""
+    from test_perception_noise import frame
+
+    from robomem.config import RobomemConfig
+    from robomem.memory import Memory
+
+    config = RobomemConfig()
+    config.perception = PerceptionConfig(segmenter="oracle", image_encoder=str(clip_dir))
+    p = build_perceiver(config.perception)
+    with Memory.create(tmp_path / "mem", config, text_encoder=p.query_encoder) as mem:
+        f = frame()
+        mem.integrate(f, p(f))
+        mem.save()
+    with Memory.open(tmp_path / "mem", readonly=True) as mem:
+        assert mem.text_encoder.dim == 24 == mem.objects()[0].embedding.shape[0]
+        assert np.allclose(mem.text_encoder.encode(["a red mug"]), p.image_encoder.encode_texts(["a red mug"]))
+        answer = mem.ask("where is the red mug?")
+        assert answer.kind == "navigation" and answer.targets

@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{args.memory}: all {cursor} frames of {uri} are already integrated")
             return 0
         perceiver = build_perceiver(config.perception)
-        memory.use_text_encoder(perceiver.text_encoder)
+        memory.use_text_encoder(perceiver.query_encoder)
         bar = tqdm(total=total, unit="frame", desc="map", dynamic_ncols=True)
         done = 0
         try:

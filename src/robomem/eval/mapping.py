@@ -207,7 +207,7 @@ def evaluate_house(seed: int, segmenter: str = "oracle", explorer: str = "script
     cpu0 = time.process_time()
     n_frames = 0
     try:
-        memory = Memory.create(root, config, text_encoder=perceiver.text_encoder)
+        memory = Memory.create(root, config, text_encoder=perceiver.query_encoder)
         ex = _explorer(explorer, env, memory, perceiver, seed)
         try:
             for frame in ex.run(max_steps):

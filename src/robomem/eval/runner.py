@@ -80,7 +80,7 @@ def build_house_memory(seed: int, settings: HouseSettings, path: Path, progress:
     env = HouseEnv.from_config(seed, config.sim, width=settings.width, height=settings.height,
                                n_rooms=settings.rooms)
     perceiver = build_perceiver(config.perception, text_encoder=text_encoder)
-    memory = Memory.create(path, config, text_encoder=perceiver.text_encoder)
+    memory = Memory.create(path, config, text_encoder=perceiver.query_encoder)
     memory.set_source(f"sim:house?seed={seed}")
     rec = TimelineRecorder(max_depth=config.perception.max_depth)
     t0 = time.perf_counter()
@@ -204,7 +204,9 @@ def _reopen(seed: int, settings: HouseSettings, path: Path, kept: Path, text_enc
     config = _config(settings)
     run = json.loads(kept.read_text())
     env = HouseEnv.from_config(seed, config.sim, width=settings.width, height=settings.height, n_rooms=settings.rooms)
-    memory = Memory.open(path, text_encoder=text_encoder, readonly=True)
+    from robomem.perception.perceiver import load_query_encoder
+
+    memory = Memory.open(path, text_encoder=load_query_encoder(config.perception, text_encoder), readonly=True)
     memory.config.forest, memory.config.query = config.forest, config.query  # query-side settings of this run
     timeline = GTTimeline({int(k): np.array(v) for k, v in run["seen"].items()}, float(run["t_end"]),
                           {int(k): np.array(v) for k, v in run["clear"].items()} if "clear" in run else None)

@@ -192,11 +192,12 @@ class Memory:
 
     @property
     def text_encoder(self) -> TextEncoder:
-        """The encoder for queries (loaded on first use from ``config.perception.text_encoder``)."""
+        """The encoder for queries, loaded on first use: the one whose embeddings compare with the objects'
+        (``perception.text_encoder``, or the text tower of ``perception.image_encoder`` for CLIP memories)."""
         if self._text_encoder is None:
-            from robomem.perception.text import load_text_encoder
+            from robomem.perception.perceiver import load_query_encoder
 
-            enc = load_text_encoder(self.config.perception.text_encoder)
+            enc = load_query_encoder(self.config.perception)
             self._check_encoder(enc)
             self._text_encoder = enc
         return self._text_encoder
