@@ -111,6 +111,11 @@ def test_object_map_candidates_follow_its_changes():
             grid = [o.id for o in om._candidates(qlo, qhi, exclude=3)]
             assert grid == [o.id for o in om._candidates(qlo, qhi, exclude=3, brute=True)]
             assert grid == sorted(grid) and 3 not in grid
+        idx = om.boxes()  # the index holds every object's current box, and nothing else
+        assert sorted(idx.row) == sorted(om.objects)
+        for i, o in om.objects.items():
+            assert idx.lo[idx.row[i]].tolist() == o.bbox_min.tolist()
+            assert idx.hi[idx.row[i]].tolist() == o.bbox_max.tolist()
 
     check()
     assert len(om.boxes()) == len(om) > GRID_MIN
