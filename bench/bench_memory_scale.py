@@ -7,7 +7,9 @@ this bench at a few minutes, the objects are filled in directly (``ObjectMap._ne
 ``_add_detection``: the real fusion code, one sighting each, one snapshot view per 100 objects) rather than
 associated frame by frame; then at ~1k, ~5k and ~10k objects ``FRAMES`` real frames go through
 ``Memory.integrate``: each shows 15 objects of one room again and 5 new ones, with masks (so the
-seen-together search runs). Embeddings are fixed random unit vectors per label (no model to load).
+seen-together search runs), and ``Memory.objects()`` is read after each (as a node publishing the map
+does); then one ``save()`` is timed (what ``save_every`` adds to every 20th frame). Embeddings are
+fixed random unit vectors per label (no model to load).
 Merging and saving are off during the timed frames; ``merge_duplicates`` is timed on its own at the
 largest size, then run again (nothing left to merge, same pair search) under tracemalloc for its peak.
 ``digest`` hashes every assignment, merge and the final objects: equal digests = identical results.
@@ -95,8 +97,9 @@ class Builder:
             ss.best.update({o: (0.5, seq) for o in scores})
             ss.assigned.update({o: seq for o in scores})
 
-    def frame(self) -> float:
-        """Integrate one frame (15 objects of one room seen again, 5 new); its wall-clock seconds."""
+    def frame(self) -> tuple[float, float]:
+        """Integrate one frame (15 objects of one room seen again, 5 new), then read ``objects()`` (as a
+        node publishing the map does): their wall-clock seconds."""
         mem = self.mem
         seq = mem._next_seq
         room = int(self.rng.integers(max(1, self.filled // 30)))
@@ -110,8 +113,10 @@ class Builder:
         t0 = time.perf_counter()
         res = mem.integrate(frame, dets)
         dt = time.perf_counter() - t0
-        self.digest.update(repr((res.assignments, res.new, res.updated)).encode())
-        return dt
+        records = mem.objects()
+        dt_records = time.perf_counter() - t0 - dt
+        self.digest.update(repr((res.assignments, res.new, res.updated, len(records))).encode())
+        return dt, dt_records
 
     def final_digest(self) -> str:
         om = self.mem.objects_map
@@ -125,16 +130,21 @@ def run(sizes: tuple[int, ...] = SIZES, frames: int = FRAMES) -> dict:
     figures: dict = {"frames_per_size": frames, "detections_per_frame": SEEN + NEW, "sizes": {}}
     with TemporaryDirectory(prefix="bench-memory-scale-") as tmp:
         b = Builder(Path(tmp) / "mem", max(sizes) + (frames * NEW + 200) * len(sizes))
-        print(f"{'objects':>8} {'integrate ms/frame (median)':>28} {'max':>8}")
+        print(f"{'objects':>8} {'integrate ms/frame (median)':>28} {'max':>8} {'objects() ms':>13} {'save ms':>8}")
         for n in sizes:
             t0 = time.perf_counter()
             b.fill(n)
             fill_s = time.perf_counter() - t0
-            times = [b.frame() for _ in range(frames)]
-            ms = 1000 * float(np.median(times))
+            times, reads = zip(*[b.frame() for _ in range(frames)])
+            ms, rec = 1000 * float(np.median(times)), 1000 * float(np.median(reads))
+            t0 = time.perf_counter()
+            b.mem.save()
+            save_ms = 1000 * (time.perf_counter() - t0)
             figures["sizes"][str(n)] = {"objects": len(b.mem.objects_map), "integrate_ms_median": ms,
-                                        "integrate_ms_max": 1000 * max(times), "fill_s": fill_s}
-            print(f"{len(b.mem.objects_map):>8} {ms:>28.1f} {1000 * max(times):>8.1f}", flush=True)
+                                        "integrate_ms_max": 1000 * max(times), "objects_ms_median": rec,
+                                        "save_ms": save_ms, "fill_s": fill_s}
+            print(f"{len(b.mem.objects_map):>8} {ms:>28.1f} {1000 * max(times):>8.1f} {rec:>13.1f} {save_ms:>8.0f}",
+                  flush=True)
         om = b.mem.objects_map
         n_before = len(om)
         gc.collect()

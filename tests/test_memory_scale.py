@@ -162,3 +162,54 @@ def test_snapshot_reassign_equals_per_object_assignment():
     ss.reassign(live)
     assert ss.assigned == want and len(want) > 300
     assert set(ss.selected) == set(want.values())
+
+
+def test_memory_objects_are_current_after_every_integrate(tmp_path):
+    """``Memory.objects()`` re-reads only the objects an integrate changed: the records still equal fresh
+    ones after frames that add, fuse, carve and merge objects (past the grid size)."""
+    from robomem.config import RobomemConfig
+    from robomem.geometry import camera_pose
+    from robomem.memory import Memory
+    from robomem.types import CameraIntrinsics, Frame
+
+    cfg = RobomemConfig()
+    cfg.memory.floor_height = 0.0
+    cfg.memory.merge_every = 1
+    cfg.memory.save_every = 0
+    rng = np.random.default_rng(9)
+    lo, hi = random_boxes(320, seed=10, area=30.0)
+    hi = np.minimum(hi, lo + 2.0)
+    K = CameraIntrinsics.from_hfov(np.pi / 2, 32, 24)
+    T = camera_pose(np.array([0.0, 0.0, 1.2]), 0.0)
+
+    def det(k: int, part: tuple[float, float] = (0.0, 1.0)) -> Detection:
+        a, b = lo[k].copy(), hi[k].copy()
+        a[0], b[0] = lo[k][0] + part[0] * (hi[k][0] - lo[k][0]), lo[k][0] + part[1] * (hi[k][0] - lo[k][0])
+        return Detection((a + rng.random((300, 3)) * (b - a)).astype(np.float32),
+                         label=["chair", "table"][k % 2], embedding=np.eye(8, dtype=np.float32)[k % 2])
+
+    # small boxes far from the rest for the pieces: a left half, later the right half (a second object),
+    # then the whole (it grows one piece over the other: a duplicate to merge)
+    pieces = range(300, 320)
+    lo[pieces, :2] = 100.0 + 2.0 * np.arange(20)[:, None]
+    hi[pieces] = lo[pieces] + 0.15
+    with Memory.create(tmp_path / "m", cfg) as mem:
+        plan = [[det(k) for k in range(150)], [det(k) for k in range(150, 300)],
+                [det(k, (0.0, 0.5)) for k in pieces], [det(k, (0.5, 1.0)) for k in pieces],
+                [det(k) for k in pieces], [det(k) for k in range(5, 60, 3)]]
+        merged = 0
+        for seq, dets in enumerate(plan):
+            frame = Frame(np.zeros((24, 32, 3), np.uint8), np.full((24, 32), 2.0, np.float32), K, T, float(seq), seq)
+            res = mem.integrate(frame, dets)
+            merged += len(res.merged)
+            records = mem.objects()
+            assert [r.id for r in records] == sorted(mem.objects_map.objects)
+            for r in records:
+                o = mem.objects_map.objects[r.id].record()
+                assert (r.label, r.caption, r.label_votes, r.n_sightings, r.first_seen, r.last_seen) == \
+                    (o.label, o.caption, o.label_votes, o.n_sightings, o.first_seen, o.last_seen)
+                assert r.points is o.points
+                for a, b in [(r.centroid, o.centroid), (r.bbox_min, o.bbox_min), (r.bbox_max, o.bbox_max),
+                             (r.embedding, o.embedding)]:
+                    assert np.array_equal(a, b)
+        assert len(mem.objects_map) > GRID_MIN and merged > 0
