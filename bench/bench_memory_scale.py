@@ -12,7 +12,11 @@ does); then one ``save()`` is timed (what ``save_every`` adds to every 20th fram
 fixed random unit vectors per label (no model to load).
 Merging and saving are off during the timed frames; ``merge_duplicates`` is timed on its own at the
 largest size, then run again (nothing left to merge, same pair search) under tracemalloc for its peak.
-``digest`` hashes every assignment, merge and the final objects: equal digests = identical results.
+Last, a second memory of ``BUILT`` objects is built the ordinary way, frame by frame through
+``Memory.integrate`` (100 new objects, 20 seen again and 3 detected twice per frame; merging every 10
+frames and saving every 20, the defaults), and its build time reported.
+``digest`` hashes every assignment, merge and the final objects (for the built memory also the pair
+evidence and the snapshots): equal digests = identical results.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ FRAMES = 10  # timed frames per size
 SEEN, NEW = 15, 5  # detections per frame: objects seen again, new objects
 DUPLICATE_EVERY = 100  # every 100th object is stored twice
 W, H = 32, 24
+BUILT = 8000  # objects of the memory built frame by frame
 
 
 def _points(lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator, n: int = 48) -> np.ndarray:
@@ -97,9 +102,9 @@ class Builder:
             ss.best.update({o: (0.5, seq) for o in scores})
             ss.assigned.update({o: seq for o in scores})
 
-    def frame(self) -> tuple[float, float]:
+    def frame(self) -> tuple[float, float, float]:
         """Integrate one frame (15 objects of one room seen again, 5 new), then read ``objects()`` (as a
-        node publishing the map does): their wall-clock seconds."""
+        node publishing the map does): wall-clock seconds of both, CPU seconds of integrate."""
         mem = self.mem
         seq = mem._next_seq
         room = int(self.rng.integers(max(1, self.filled // 30)))
@@ -110,13 +115,13 @@ class Builder:
         depth = np.full((H, W), 2.0, np.float32)
         frame = Frame(np.zeros((H, W, 3), np.uint8), depth, self.K, self.T, 0.1 * seq, seq)
         gc.collect()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = mem.integrate(frame, dets)
-        dt = time.perf_counter() - t0
+        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         records = mem.objects()
         dt_records = time.perf_counter() - t0 - dt
         self.digest.update(repr((res.assignments, res.new, res.updated, len(records))).encode())
-        return dt, dt_records
+        return dt, dt_records, cpu
 
     def final_digest(self) -> str:
         om = self.mem.objects_map
@@ -126,31 +131,60 @@ class Builder:
         return self.digest.hexdigest()[:16]
 
 
+def build(path: Path, n: int) -> dict:
+    """A memory of ~n objects built frame by frame with merging and saving on: seconds and digest."""
+    b = Builder(path, n + 200)
+    b.mem.config.memory.merge_every = 10
+    b.mem.config.memory.save_every = 20
+    rng = np.random.default_rng(0)
+    t0, c0 = time.perf_counter(), time.process_time()
+    seq = 0
+    while b.filled < n:
+        ids = list(range(b.filled, min(n, b.filled + 100)))
+        b.filled += len(ids)
+        again = rng.choice(b.filled, 20).tolist()
+        dets = [b.detection(i, mask=True) for i in ids + again + ids[:3]]
+        frame = Frame(np.zeros((H, W, 3), np.uint8), np.full((H, W), 2.0, np.float32), b.K, b.T, 0.1 * seq, seq)
+        r = b.mem.integrate(frame, dets)
+        b.digest.update(repr((r.assignments, r.new, r.updated, r.removed, sorted(r.merged.items()))).encode())
+        seq += 1
+    b.mem.save()
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    b.digest.update(repr(sorted(b.mem.objects_map.pairs.items())).encode())
+    b.digest.update(repr([(s.id, s.object_ids) for s in b.mem.snapshots()]).encode())
+    out = {"objects": len(b.mem.objects_map), "frames": seq, "seconds": seconds, "cpu_seconds": cpu,
+           "digest": b.final_digest()}
+    b.mem.close()
+    return out
+
+
 def run(sizes: tuple[int, ...] = SIZES, frames: int = FRAMES) -> dict:
     figures: dict = {"frames_per_size": frames, "detections_per_frame": SEEN + NEW, "sizes": {}}
     with TemporaryDirectory(prefix="bench-memory-scale-") as tmp:
         b = Builder(Path(tmp) / "mem", max(sizes) + (frames * NEW + 200) * len(sizes))
-        print(f"{'objects':>8} {'integrate ms/frame (median)':>28} {'max':>8} {'objects() ms':>13} {'save ms':>8}")
+        print(f"{'objects':>8} {'integrate ms/frame (median)':>28} {'(cpu)':>7} {'max':>8} {'objects() ms':>13} "
+              f"{'save ms':>8}")
         for n in sizes:
             t0 = time.perf_counter()
             b.fill(n)
             fill_s = time.perf_counter() - t0
-            times, reads = zip(*[b.frame() for _ in range(frames)])
-            ms, rec = 1000 * float(np.median(times)), 1000 * float(np.median(reads))
+            times, reads, cpus = zip(*[b.frame() for _ in range(frames)])
+            ms, rec, cpu = (1000 * float(np.median(x)) for x in (times, reads, cpus))
             t0 = time.perf_counter()
             b.mem.save()
             save_ms = 1000 * (time.perf_counter() - t0)
             figures["sizes"][str(n)] = {"objects": len(b.mem.objects_map), "integrate_ms_median": ms,
-                                        "integrate_ms_max": 1000 * max(times), "objects_ms_median": rec,
+                                        "integrate_ms_max": 1000 * max(times), "integrate_cpu_ms_median": cpu,
+                                        "objects_ms_median": rec,
                                         "save_ms": save_ms, "fill_s": fill_s}
-            print(f"{len(b.mem.objects_map):>8} {ms:>28.1f} {1000 * max(times):>8.1f} {rec:>13.1f} {save_ms:>8.0f}",
-                  flush=True)
+            print(f"{len(b.mem.objects_map):>8} {ms:>28.1f} {cpu:>7.1f} {1000 * max(times):>8.1f} {rec:>13.1f} "
+                  f"{save_ms:>8.0f}", flush=True)
         om = b.mem.objects_map
         n_before = len(om)
         gc.collect()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         merged = om.merge_duplicates()
-        merge_s = time.perf_counter() - t0
+        merge_s, merge_cpu = time.perf_counter() - t0, time.process_time() - c0
         b.digest.update(repr(sorted(merged.items())).encode())
         gc.collect()
         tracemalloc.start()
@@ -159,15 +193,21 @@ def run(sizes: tuple[int, ...] = SIZES, frames: int = FRAMES) -> dict:
         again_s = time.perf_counter() - t0
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        figures["merge"] = {"objects": n_before, "merged": len(merged), "seconds": merge_s,
+        figures["merge"] = {"objects": n_before, "merged": len(merged), "seconds": merge_s, "cpu_seconds": merge_cpu,
                             "second_pass_merged": len(again), "second_pass_seconds_traced": again_s,
                             "peak_mb": peak / 1e6}
         figures["digest"] = b.final_digest()
         b.mem.close()
+        figures["built"] = build(Path(tmp) / "built", BUILT)
     m = figures["merge"]
-    print(f"merge_duplicates at {m['objects']} objects: {m['seconds']:.2f} s, merged {m['merged']}; "
+    print(f"merge_duplicates at {m['objects']} objects: {m['seconds']:.2f} s ({m['cpu_seconds']:.2f} s cpu), "
+          f"merged {m['merged']}; "
           f"second pass peak memory {m['peak_mb']:.1f} MB (tracemalloc)")
     print(f"digest of all assignments, merges and final objects: {figures['digest']}")
+    bt = figures["built"]
+    print(f"built frame by frame (merging, saving): {bt['objects']} objects in {bt['frames']} frames, "
+          f"{bt['seconds']:.1f} s ({bt['cpu_seconds']:.1f} s cpu; {1000 * bt['seconds'] / bt['frames']:.0f} ms/frame); "
+          f"digest {bt['digest']}")
     return figures
 
 
