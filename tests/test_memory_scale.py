@@ -110,6 +110,9 @@ def test_object_map_candidates_follow_its_changes():
         for qlo, qhi in queries:
             grid = [o.id for o in om._candidates(qlo, qhi, exclude=3)]
             assert grid == [o.id for o in om._candidates(qlo, qhi, exclude=3, brute=True)]
+            r = om.config.association_radius  # the test the old code ran over the objects themselves
+            assert grid == [i for i, o in om.objects.items() if i != 3
+                            and np.all((o.bbox_min - r <= qhi) & (qlo <= o.bbox_max + r))]
             assert grid == sorted(grid) and 3 not in grid
         idx = om.boxes()  # the index holds every object's current box, and nothing else
         assert sorted(idx.row) == sorted(om.objects)
@@ -129,6 +132,8 @@ def test_object_map_candidates_follow_its_changes():
         check()
     merged = om.merge_duplicates()
     om.remove(list(om.objects)[::7])
+    check()
+    om.config.association_radius = 0.2  # a changed setting: the index follows it
     check()
     assert merged and len(om.boxes()) == len(om)
 

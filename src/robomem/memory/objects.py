@@ -200,6 +200,8 @@ class ObjectMap:
     def boxes(self) -> BoxIndex:
         """The box index, brought up to date: objects added or removed since the last call (found by id),
         and those whose box changed (``MapObject.refresh`` reports them)."""
+        if self._index.grow != self.config.association_radius:  # the setting changed: index afresh
+            self._index = BoxIndex(self.config.association_radius, GRID_CELL)
         idx, objs = self._index, self.objects
         added: set[int] = set()
         if self._added_or_removed or len(idx) != len(objs):  # (len: objects put in the dict directly)
