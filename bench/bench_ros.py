@@ -187,7 +187,7 @@ def build_memory(path: Path, n: int, per_frame: int = 100) -> dict[str, Any]:
     enc = load_text_encoder()
     cfg = RobomemConfig()
     cfg.memory.floor_height = 0.0  # no floor estimation from the few synthetic depth pixels
-    cfg.memory.merge_every = 0  # objects are distinct by construction; the pass is O(n^2) memory (see docs/ros.md)
+    cfg.memory.merge_every = 0  # objects are distinct by construction (as built for the figures in docs/ros.md)
     cfg.forest.room_tile = 5.0  # the synthetic rooms
     syn = SyntheticMemory(n, enc, seed=0, adjectives=False, config=cfg)
     captions = sorted(set(syn.captions))

@@ -45,6 +45,7 @@ from scipy.spatial import cKDTree
 
 from robomem.config import MemoryConfig
 from robomem.geometry import in_frustum, project
+from robomem.memory.boxindex import BoxIndex, touching_pairs
 from robomem.memory.voxels import voxel_downsample
 from robomem.types import Detection, Frame, ObjectRecord
 
@@ -58,6 +59,7 @@ COVER = 0.6  # a detection's mask holding this fraction of an object's visible p
 PART = 0.15  # ... this fraction: the object reaches into the mask (the mask is a piece of it)
 CONTAIN = 0.9  # fraction of points inside another object's (grown) box that makes them "inside" it
 UNLABELLED = "object"
+GRID_CELL = 1.0  # metres: the box index's grid cell (objects are ~0.1-2 m; a query reads a few cells)
 
 
 def specific(label: str | None) -> bool:
@@ -108,6 +110,7 @@ class MapObject:
     _tree: cKDTree | None = field(default=None, repr=False, compare=False)
     _emb: np.ndarray | None = field(default=None, repr=False, compare=False)
     _emb_of: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _watch: set[int] | None = field(default=None, repr=False, compare=False)  # ids whose box changed
 
     def __post_init__(self) -> None:
         self.refresh()
@@ -119,6 +122,8 @@ class MapObject:
         self.bbox_min = p.min(axis=0).astype(np.float64) if len(p) else np.zeros(3)
         self.bbox_max = p.max(axis=0).astype(np.float64) if len(p) else np.zeros(3)
         self._tree = None
+        if self._watch is not None:
+            self._watch.add(self.id)
 
     @property
     def tree(self) -> cKDTree:
@@ -172,6 +177,9 @@ class ObjectMap:
         self.redirects: dict[int, int] = {}  # merged-away id -> id it was merged into
         self.pairs: dict[tuple[int, int], list[int]] = {}  # (a, b), a < b -> [seen apart, seen together]
         self._reach: dict[int, list[int]] = {}  # last frame: detection index -> objects its points reach
+        self._index = BoxIndex(self.config.association_radius, GRID_CELL)  # boxes, synced by boxes()
+        self._moved: set[int] = set()  # indexed objects whose box changed since the last sync
+        self._added_or_removed = True  # objects were added or removed since the last sync
 
     def __len__(self) -> int:
         return len(self.objects)
@@ -189,22 +197,33 @@ class ObjectMap:
 
     # ---- association -------------------------------------------------------------------------------
 
-    def box_table(self) -> tuple[list[MapObject], np.ndarray, np.ndarray]:
-        """(objects, their box minima (N, 3), maxima (N, 3)): a snapshot for vectorised box tests."""
-        objs = list(self.objects.values())
-        if not objs:
-            return [], np.zeros((0, 3)), np.zeros((0, 3))
-        return objs, np.array([o.bbox_min for o in objs]), np.array([o.bbox_max for o in objs])
+    def boxes(self) -> BoxIndex:
+        """The box index, brought up to date: objects added or removed since the last call (found by id),
+        and those whose box changed (``MapObject.refresh`` reports them)."""
+        if self._index.grow != self.config.association_radius:  # the setting changed: index afresh
+            self._index = BoxIndex(self.config.association_radius, GRID_CELL)
+        idx, objs = self._index, self.objects
+        added: set[int] = set()
+        if self._added_or_removed or len(idx) != len(objs):  # (len: objects put in the dict directly)
+            self._added_or_removed = False
+            for i in idx.row.keys() - objs.keys():
+                idx.remove(i)
+            added = objs.keys() - idx.row.keys()
+            for i in sorted(added):
+                objs[i]._watch = self._moved
+                idx.set(i, objs[i].bbox_min, objs[i].bbox_max)
+        for i in self._moved - added:
+            if i in objs and i in idx:
+                idx.set(i, objs[i].bbox_min, objs[i].bbox_max)
+        self._moved.clear()
+        return idx
 
     def _candidates(self, lo: np.ndarray, hi: np.ndarray, exclude: int | None = None,
-                    table: tuple[list[MapObject], np.ndarray, np.ndarray] | None = None) -> list[MapObject]:
-        """Objects whose box, grown by ``association_radius``, touches the box lo..hi."""
-        objs, olo, ohi = table if table is not None else self.box_table()
-        if not objs:
-            return []
-        r = self.config.association_radius
-        hit = np.nonzero(np.all((olo - r <= hi) & (lo <= ohi + r), axis=1))[0]
-        return [objs[i] for i in hit.tolist() if objs[i].id != exclude]
+                    brute: bool = False) -> list[MapObject]:
+        """Objects whose box, grown by ``association_radius``, touches the box lo..hi, by id (the map's
+        order: ids only grow). ``brute``: test every object instead of reading the grid."""
+        objs = self.objects
+        return [objs[i] for i in self.boxes().query(lo, hi, brute=brute).tolist() if i != exclude]
 
     @staticmethod
     def _sample(points: np.ndarray) -> np.ndarray:
@@ -273,9 +292,12 @@ class ObjectMap:
     def identical(self, ov: float, lo: np.ndarray, hi: np.ndarray, olo: np.ndarray, ohi: np.ndarray) -> bool:
         """Is a point set (box lo..hi, fraction ``ov`` of its points near the object) the object itself, seen
         again: nearly all its points on the object's, and the same box (IoU) or a box inside the object's?"""
+        return ov >= self.config.identity_overlap and self.same_box(lo, hi, olo, ohi)
+
+    def same_box(self, lo: np.ndarray, hi: np.ndarray, olo: np.ndarray, ohi: np.ndarray) -> bool:
+        """The box half of ``identical``: box lo..hi inside the object's (grown by the association radius),
+        or IoU >= ``identity_iou``."""
         c = self.config
-        if ov < c.identity_overlap:
-            return False
         r = c.association_radius
         inside = bool(np.all(lo >= olo - r) and np.all(hi <= ohi + r))
         return inside or box_iou(lo, hi, olo, ohi) >= c.identity_iou
@@ -305,14 +327,13 @@ class ObjectMap:
         object's visible points): the two masks are pieces of one thing (a geometric segmenter cutting a
         chair at an occluder), not two neighbours."""
         pairs = []
-        table = self.box_table()
         self._reach = {}
         for k, det in enumerate(detections):
             if len(det.points_world) == 0:
                 continue
             pts = det.points_world
             box, sample = (pts.min(axis=0), pts.max(axis=0)), self._sample(pts)
-            cands = self._candidates(*box, table=table)
+            cands = self._candidates(*box)
             if not cands:
                 continue
             olo = np.array([o.bbox_min for o in cands])
@@ -351,6 +372,7 @@ class ObjectMap:
         o = MapObject(id=self.next_id, points=np.zeros((0, 3), np.float32), voxel=self.config.object_voxel_size)
         self.next_id += 1
         self.objects[o.id] = o
+        self._added_or_removed = True
         return o
 
     def _fuse_points(self, o: MapObject, pts: np.ndarray, cols: np.ndarray | None) -> None:
@@ -487,9 +509,7 @@ class ObjectMap:
             return []
         lo = np.array([self.objects[i].bbox_min for i in ids])
         hi = np.array([self.objects[i].bbox_max for i in ids])
-        r = self.config.association_radius
-        touch = np.all((lo[:, None] - r <= hi[None]) & (lo[None] <= hi[:, None] + r), axis=2)
-        ii, jj = np.nonzero(np.triu(touch, k=1))
+        ii, jj = touching_pairs(lo, hi, self.config.association_radius)
         return [(ids[i], ids[j]) for i, j in zip(ii.tolist(), jj.tolist())]
 
     # ---- pair evidence: seen apart / seen together ---------------------------------------------------
@@ -506,12 +526,11 @@ class ObjectMap:
         if frame is None:
             return
         here = set(ids)
-        table = self.box_table()
         for det, a in zip(detections, assigned):
             if a is None or det.mask is None or det.mask.shape != (frame.height, frame.width):
                 continue
             pts = det.points_world  # only objects within this detection's own box can lie in its mask
-            for ob in self._candidates(pts.min(axis=0), pts.max(axis=0), exclude=a, table=table):
+            for ob in self._candidates(pts.min(axis=0), pts.max(axis=0), exclude=a):
                 if ob.id in here:
                     continue
                 if self.covered(ob, det.mask, frame) >= COVER:
@@ -570,6 +589,7 @@ class ObjectMap:
         keep.last_seq = max(keep.last_seq, gone.last_seq)
         keep.n_missed = min(keep.n_missed, gone.n_missed)
         del self.objects[gone.id]
+        self._added_or_removed = True
         self.redirects[gone.id] = keep.id
         for (x, y), ev in list(self.pairs.items()):
             if gone.id not in (x, y):
@@ -595,9 +615,7 @@ class ObjectMap:
             return merged
         lo = np.array([o.bbox_min for o in objs])
         hi = np.array([o.bbox_max for o in objs])
-        r = c.association_radius
-        touch = np.all((lo[:, None] - r <= hi[None]) & (lo[None] <= hi[:, None] + r), axis=2)
-        ii, jj = np.nonzero(np.triu(touch, k=1))
+        ii, jj = touching_pairs(lo, hi, c.association_radius)  # a sort-and-sweep above a few hundred
         for i, j in zip(ii.tolist(), jj.tolist()):
             a, b = objs[i], objs[j]
             apart, together = self.evidence(a.id, b.id)
@@ -605,9 +623,12 @@ class ObjectMap:
             # often (a merged mask now and then is noise); class-agnostic pieces at least as often
             if apart and together < (2 if specific(a.label) and specific(b.label) else 1) * apart:
                 continue
+            agree = self.agree(a, b)
+            if not agree and not (self.same_box(a.bbox_min, a.bbox_max, b.bbox_min, b.bbox_max)
+                                  or self.same_box(b.bbox_min, b.bbox_max, a.bbox_min, a.bbox_max)):
+                continue  # disagreeing and neither can be the other seen again: no overlap merges them
             ov_ab, ov_ba = self.overlap(a.points, b), self.overlap(b.points, a)
             ov = max(ov_ab, ov_ba)
-            agree = self.agree(a, b)
             if ov >= c.merge_overlap:
                 identity = self.identical(ov_ab, a.bbox_min, a.bbox_max, b.bbox_min, b.bbox_max) or \
                     self.identical(ov_ba, b.bbox_min, b.bbox_max, a.bbox_min, a.bbox_max)
@@ -658,6 +679,7 @@ class ObjectMap:
     def remove(self, ids: list[int]) -> None:
         """Forget objects (pruning); their ids resolve to None."""
         gone = {int(i) for i in ids}
+        self._added_or_removed = True
         for i in gone:
             self.objects.pop(i, None)
             self.redirects.pop(i, None)

@@ -93,6 +93,7 @@ class Memory:
         self._prev_files: tuple[set[str], set[str]] = (set(), set())  # (arrays, images) of the previous save
         self._files: dict[str, str | None] = {"embeddings": None, "occupancy": None}
         self._records: list[ObjectRecord] | None = None
+        self._record_of: dict[int, ObjectRecord] = {}  # id -> record, dropped when integrate changes the object
         self._engine = None
         self._in_flight = False  # True while integrate() runs: a failure there leaves state unsaveable
         self._thread = threading.get_ident()  # the owner (SQLite connections are per thread, state unguarded)
@@ -206,8 +207,11 @@ class Memory:
 
     def objects(self) -> list[ObjectRecord]:
         """Every live object, by id (arrays are shared with the memory: treat them as read-only)."""
-        if self._records is None:
-            self._records = [self.objects_map.objects[i].record() for i in sorted(self.objects_map.objects)]
+        if self._records is None:  # only objects changed since the last call are read again
+            objs, cache = self.objects_map.objects, self._record_of
+            for i in objs.keys() - cache.keys():
+                cache[i] = objs[i].record()
+            self._records = [cache[i] for i in sorted(objs)]
         return list(self._records)
 
     def get_object(self, object_id: int) -> ObjectRecord:
@@ -366,6 +370,8 @@ class Memory:
         self._emb_dirty = self._emb_dirty or bool(changed or removed)
         self._occ_dirty = True
         self._records = None
+        for oid in changed | set(removed):
+            self._record_of.pop(oid, None)
         if cursor is not None:
             if self._source is None:
                 self._source = {"uri": None, "cursor": 0}

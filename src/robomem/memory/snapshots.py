@@ -165,14 +165,16 @@ class SnapshotSet:
 
     def reassign(self, live: set[int]) -> None:
         """Assign objects to selected views, drop empty selections and unneeded candidates."""
-        self.assigned = {}
-        for oid in live:
-            if oid not in self.best:
-                continue
-            cands = [(self.views[s].scores.get(oid, 0.0), -k, s) for k, s in enumerate(self.selected)
-                     if oid in self.views[s].scores]
-            if cands:
-                self.assigned[oid] = max(cands)[2]
+        # one pass over the selected views' scores (not one over the selection per object): the highest
+        # score wins, ties go to the earlier selected view
+        top: dict[int, tuple[float, int]] = {}
+        for s in self.selected:
+            for oid, sc in self.views[s].scores.items():
+                cur = top.get(oid)
+                if cur is None or sc > cur[0]:
+                    top[oid] = (sc, s)
+        best = self.best
+        self.assigned = {oid: s for oid, (_, s) in top.items() if oid in live and oid in best}
         used = set(self.assigned.values())
         self.selected = [s for s in self.selected if s in used]
         keep = set(self.selected) | {seq for _, seq in self.best.values()}
