@@ -203,6 +203,10 @@ def test_answer_loss_reaches_only_the_masked_steps():
     assert touched[0].tolist() == [t in range(2, 7) for t in range(T)]
     assert not touched[1].any()
     assert 0.0 <= acc <= 1.0
+    # The cue frames (steps 2-3) and the hidden window (4-6) weigh the same, however many steps each has.
+    logits = pol.aux_logits(perc, cog)[0].detach()
+    ce = torch.nn.functional.cross_entropy(logits, torch.full((T,), 2), reduction="none")
+    assert torch.isclose(loss.detach(), 0.5 * (ce[2:4].mean() + ce[4:7].mean()))
 
 
 def test_relation_layers_keep_shapes_and_pass_gradients_to_every_input():

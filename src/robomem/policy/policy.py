@@ -213,7 +213,11 @@ class MemoryDiffusionPolicy(nn.Module):
         target = batch["answer"].clamp(min=0).unsqueeze(1).expand(B, T)
         hidden = answer_mask(T, batch["cue_hidden_from"], batch["decision_step"]) & known
         acc = float((logits.argmax(-1) == target)[hidden].float().mean()) if hidden.any() else float("nan")
-        return nn.functional.cross_entropy(logits[mask], target[mask]), acc
+        ce = nn.functional.cross_entropy(logits.reshape(B * T, -1), target.reshape(-1), reduction="none").reshape(B, T)
+        # The few cue frames and the long hidden window weigh the same: the cue frames teach the encoder to read
+        # the answer while it is in view, which a plain mean over all masked steps would drown.
+        parts = [ce[m].mean() for m in (hidden, mask & ~hidden) if m.any()]
+        return torch.stack(parts).mean(), acc
 
     # ---- acting -----------------------------------------------------------------------------------------------
     def reset(self, seed: int | None = None) -> None:
