@@ -5,6 +5,9 @@ working-memory bank: retrieve with time-aware cross-attention, gated fusion, wri
 (``robomem.memory.working``) -> a condition vector (fused tokens + proprioception) -> a diffusion head that
 denoises a chunk of ``horizon`` future actions (DDPM noise for training, DDIM with 10 steps at inference).
 ``use_memory=False`` is the memoryless ablation: the same network without the bank (current frame only).
+Options for binding a remembered cue to the scene (off by default): ``relation_layers`` (self-attention over a
+step's fused, retrieved and cognitive tokens) and ``aux_weight`` / ``aux_cue_frames`` (a training-only head
+that names the hidden answer from the condition tokens while the cue is hidden; docs/policy.md).
 
 API: ``forward(batch) -> (loss, info)`` on whole episodes (``TabletopEpisodes`` items), ``reset(seed)`` at the
 start of an episode, ``select_action(obs)`` once per control step (every call writes that step into the
