@@ -158,3 +158,105 @@ def test_bad_inputs_give_clear_errors(tmp_path, capsys):
     assert main(["policy", "collect", "--task", "shell_game", "--episodes", "0", "--out", str(tmp_path / "x")]) == 2
     assert main(["policy", "eval", "--task", "shell_game", "--episodes", "1"]) == 2
     assert "robomem: error:" in capsys.readouterr().err
+
+
+# ---- the options for tasks that bind a remembered cue to the current scene (relation layers, answer loss) ----
+OPTIONS = dataclasses.replace(TINY, relation_layers=1, aux_weight=1.0, aux_cue_frames=2)
+
+
+def test_dataset_serves_the_answer_index_and_the_cue_timing(dataset):
+    ds = TabletopEpisodes(dataset, horizon=8)
+    env = make_env("shell_game", render_images=False)
+    lines = [json.loads(ln) for ln in (dataset / "meta" / "episodes.jsonl").read_text().splitlines()]
+    assert ds.answer_choices == env.choices()
+    for i, line in enumerate(lines):
+        item = ds[i]
+        assert int(item["answer"]) == env.choices().index(line["answer"])
+        assert int(item["cue_hidden_from"]) == env.cue_hidden_from and int(item["decision_step"]) == env.decision_step
+
+
+def test_answer_mask_covers_the_hidden_cue_window_only():
+    from robomem.policy.policy import answer_mask
+
+    hidden, decision = torch.tensor([3, 5]), torch.tensor([6, 8])
+    m = answer_mask(10, hidden, decision)
+    assert m.tolist()[0] == [t in range(3, 7) for t in range(10)]
+    assert m.tolist()[1] == [t in range(5, 9) for t in range(10)]
+    m2 = answer_mask(10, hidden, decision, cue_frames=2)
+    assert m2.tolist()[0] == [t in range(1, 7) for t in range(10)]
+    assert answer_mask(10, hidden, decision, cue_frames=9)[0, 0]  # clamped at step 0
+
+
+def test_answer_loss_reaches_only_the_masked_steps():
+    stats = {STATE_KEY: {"min": [0.0] * 5, "max": [1.0] * 5}, ACTION_KEY: {"min": [0.0] * 4, "max": [1.0] * 4}}
+    torch.manual_seed(0)
+    pol = MemoryDiffusionPolicy(OPTIONS, stats, n_answers=3)
+    B, T, P, D = 2, 9, OPTIONS.grid ** 2, OPTIONS.dim
+    perc = torch.randn(B, T, P, D, requires_grad=True)
+    cog = torch.randn(B, T, D, requires_grad=True)
+    batch = {"answer": torch.tensor([2, -1]), "cue_hidden_from": torch.tensor([4, 4]),
+             "decision_step": torch.tensor([6, 6])}
+    loss, acc = pol._aux_loss(perc, cog, batch)
+    loss.backward()
+    touched = (perc.grad.abs().sum((2, 3)) + cog.grad.abs().sum(2)) > 0  # (B, T)
+    # Episode 0: steps 2..6 (cue_frames=2 before step 4, up to the decision step 6); episode 1 has no answer.
+    assert touched[0].tolist() == [t in range(2, 7) for t in range(T)]
+    assert not touched[1].any()
+    assert 0.0 <= acc <= 1.0
+    # The cue frames (steps 2-3) and the hidden window (4-6) weigh the same, however many steps each has.
+    logits = pol.aux_logits(perc, cog)[0].detach()
+    ce = torch.nn.functional.cross_entropy(logits, torch.full((T,), 2), reduction="none")
+    assert torch.isclose(loss.detach(), 0.5 * (ce[2:4].mean() + ce[4:7].mean()))
+
+
+def test_relation_layers_keep_shapes_and_pass_gradients_to_every_input():
+    from robomem.policy.model import RelationLayers
+
+    torch.manual_seed(0)
+    rel = RelationLayers(16, 2, 2)
+    perc, cog, ret = (torch.randn(5, 4, 16, requires_grad=True), torch.randn(5, 16, requires_grad=True),
+                      torch.randn(5, 4, 16, requires_grad=True))
+    p, c = rel(perc, cog, ret)
+    assert p.shape == (5, 4, 16) and c.shape == (5, 16)
+    (p.sum() + c.pow(2).sum()).backward()
+    assert all(x.grad is not None and x.grad.abs().sum() > 0 for x in (perc, cog, ret))
+    p2, c2 = rel(perc, cog)  # without a bank: current and cognitive tokens only
+    assert p2.shape == (5, 4, 16) and c2.shape == (5, 16)
+
+
+def test_default_options_add_no_parameters_and_change_nothing(dataset):
+    ds = TabletopEpisodes(dataset, horizon=8)
+    batch = torch.utils.data.default_collate([ds[0], ds[1]])
+    outs = []
+    for n_answers in (0, 3):  # training now passes the task's answer count; with the options off it changes nothing
+        torch.manual_seed(0)
+        pol = MemoryDiffusionPolicy(TINY, ds.stats, n_answers=n_answers)
+        assert not any(k.startswith(("relation", "aux_head")) for k in pol.state_dict())
+        torch.manual_seed(1)
+        loss, info = pol(batch)
+        outs.append((pol.state_dict(), float(loss.detach()), info))
+    assert outs[0][0].keys() == outs[1][0].keys()
+    assert all(torch.equal(outs[0][0][k], outs[1][0][k]) for k in outs[0][0])
+    assert outs[0][1] == outs[1][1] and set(outs[0][2]) == {"loss"}
+
+
+@pytest.mark.parametrize("use_memory", [True, False])
+def test_policy_with_options_trains_saves_and_acts(dataset, tmp_path, use_memory):
+    cfg = dataclasses.replace(OPTIONS, steps=10, checkpoint_every=10, use_memory=use_memory)
+    summary = train(dataset, tmp_path / "opt", cfg, progress=False)
+    assert summary["steps"] == 10
+    log = [json.loads(ln) for ln in (tmp_path / "opt" / "train_log.jsonl").read_text().splitlines()]
+    assert 0.0 <= log[-1]["aux_accuracy"] <= 1.0
+    pol = MemoryDiffusionPolicy.from_pretrained(tmp_path / "opt" / "pretrained")
+    assert pol.n_answers == 3 and pol.relation is not None and pol.aux_head is not None
+    env = make_env("shell_game", width=32, height=32)
+    obs = env.reset(3)
+    pol.reset(seed=0)
+    act = pol.select_action(policy_observation(obs, TabletopEpisodes(dataset).task_embedding))
+    assert act.shape == (1, 4) and torch.isfinite(act).all()
+
+
+def test_answer_loss_without_answers_is_a_clear_error(dataset):
+    ds = TabletopEpisodes(dataset, horizon=8)
+    with pytest.raises(InputError, match="aux_weight"):
+        MemoryDiffusionPolicy(OPTIONS, ds.stats, n_answers=0)

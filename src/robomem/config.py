@@ -224,6 +224,9 @@ class PolicyConfig:
     checkpoint_every: int = 250
     seed: int = 0
     num_threads: int = 1  # torch threads; 1 avoids OpenMP spin-waits on a shared, loaded CPU
+    relation_layers: int = 0  # transformer layers over [current, retrieved, cognitive] tokens before the condition
+    aux_weight: float = 0.0  # weight of the auxiliary answer loss (0: off); trains a head to name the hidden answer
+    aux_cue_frames: int = 0  # also apply the answer loss on this many steps before cue_hidden_from (0: off)
 
 
 @dataclass

@@ -137,6 +137,8 @@ class TabletopEpisodes(Dataset):
         for e in self.episodes:
             with np.load(_episode_path(self.root, e["episode_index"])) as z:
                 self._cols.append({k: z[k] for k in (IMAGE_KEY, STATE_KEY, ACTION_KEY)})
+        self.answer_choices, self.cue_hidden_from, self.decision_step = _answer_space(self.task)
+        self._answers = [_answer_index(e.get("answer"), self.answer_choices) for e in self.episodes]
         states = np.concatenate([c[STATE_KEY] for c in self._cols])
         actions = np.concatenate([c[ACTION_KEY] for c in self._cols])
         self.stats = {STATE_KEY: _stats(states), ACTION_KEY: _stats(actions)}
@@ -157,4 +159,29 @@ class TabletopEpisodes(Dataset):
         chunks = actions[np.minimum(idx, T - 1)]
         return {IMAGE_KEY: torch.from_numpy(c[IMAGE_KEY]), STATE_KEY: torch.from_numpy(c[STATE_KEY]),
                 "action_chunks": torch.from_numpy(chunks), "action_is_pad": torch.from_numpy(pad),
-                "task_embedding": torch.from_numpy(self.task_embedding)}
+                "task_embedding": torch.from_numpy(self.task_embedding),
+                "answer": torch.tensor(self._answers[i], dtype=torch.long),
+                "cue_hidden_from": torch.tensor(self.cue_hidden_from),
+                "decision_step": torch.tensor(self.decision_step)}
+
+
+def _answer_space(task: str) -> tuple[list[Any], int, int]:
+    """The task's possible answers (in the environment's order), ``cue_hidden_from`` and ``decision_step``."""
+    from robomem.sim.tabletop import make_env
+
+    env = make_env(task, render_images=False)
+    try:
+        return env.choices(), int(env.cue_hidden_from), int(env.decision_step)
+    finally:
+        env.close()
+
+
+def _answer_index(answer: Any, choices: list[Any]) -> int:
+    """The position of an episode's stored answer among the task's choices (-1 when absent or unknown)."""
+    if answer is None:
+        return -1
+    key = answer if isinstance(answer, int) else tuple(answer)
+    for k, c in enumerate(choices):
+        if (c if isinstance(c, int) else tuple(c)) == key:
+            return k
+    return -1

@@ -79,3 +79,28 @@ class ChunkDenoiser(nn.Module):
         for b in self.blocks:
             h = b(h, c)
         return self.out(h)
+
+
+class RelationLayers(nn.Module):
+    """Self-attention over one step's tokens: the current (memory-fused) perceptual tokens, the tokens the bank
+    retrieved for them and the cognitive token, each kind marked by a learned type embedding. It lets every
+    position compare what it shows now with what was seen earlier anywhere (e.g. a remembered colour with the
+    colour of each block). Pre-norm transformer encoder layers (residual), so the token shapes are unchanged."""
+
+    def __init__(self, dim: int, n_heads: int, layers: int):
+        super().__init__()
+        self.types = nn.Parameter(0.02 * torch.randn(3, dim))
+        layer = nn.TransformerEncoderLayer(dim, n_heads, dim_feedforward=2 * dim, dropout=0.0, batch_first=True,
+                                           norm_first=True)
+        self.layers = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, perc: Tensor, cog: Tensor, retrieved: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """perc (N, P, D), cog (N, D), retrieved (N, P, D) or None (no bank) -> related perc (N, P, D), cog (N, D)."""
+        P = perc.shape[1]
+        parts = [perc + self.types[0]]
+        if retrieved is not None:
+            parts.append(retrieved + self.types[1])
+        parts.append(cog.unsqueeze(1) + self.types[2])
+        h = self.norm(self.layers(torch.cat(parts, dim=1)))
+        return h[:, :P], h[:, -1]

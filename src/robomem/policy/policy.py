@@ -5,6 +5,9 @@ working-memory bank: retrieve with time-aware cross-attention, gated fusion, wri
 (``robomem.memory.working``) -> a condition vector (fused tokens + proprioception) -> a diffusion head that
 denoises a chunk of ``horizon`` future actions (DDPM noise for training, DDIM with 10 steps at inference).
 ``use_memory=False`` is the memoryless ablation: the same network without the bank (current frame only).
+Options for binding a remembered cue to the scene (off by default): ``relation_layers`` (self-attention over a
+step's fused, retrieved and cognitive tokens) and ``aux_weight`` / ``aux_cue_frames`` (a training-only head
+that names the hidden answer from the condition tokens while the cue is hidden; docs/policy.md).
 
 API: ``forward(batch) -> (loss, info)`` on whole episodes (``TabletopEpisodes`` items), ``reset(seed)`` at the
 start of an episode, ``select_action(obs)`` once per control step (every call writes that step into the
@@ -30,7 +33,7 @@ from robomem.config import PolicyConfig, from_dict
 from robomem.errors import InputError, SourceError
 from robomem.memory.working import WorkingMemoryBank
 from robomem.policy.dataset import ACTION_KEY, IMAGE_KEY, STATE_KEY
-from robomem.policy.model import ChunkDenoiser, VisionEncoder
+from robomem.policy.model import ChunkDenoiser, RelationLayers, VisionEncoder
 
 POLICY_TYPE = "robomem-memory-diffusion"
 CONFIG_FILE = "config.json"
@@ -43,10 +46,20 @@ def _scheduler_kwargs(config: PolicyConfig) -> dict[str, Any]:
             "clip_sample": True, "prediction_type": config.prediction}
 
 
+def answer_mask(T: int, cue_hidden_from: Tensor, decision_step: Tensor, cue_frames: int = 0) -> Tensor:
+    """(B, T) bool: the steps whose answer the auxiliary loss supervises, per episode: from ``cue_hidden_from``
+    (the cue is gone, only memory can tell the answer) to ``decision_step`` inclusive, plus the last
+    ``cue_frames`` steps before ``cue_hidden_from`` (the cue still in view: the encoder learns to read it)."""
+    t = torch.arange(T).unsqueeze(0)
+    lo = (cue_hidden_from.reshape(-1, 1) - cue_frames).clamp(min=0)
+    return (t >= lo) & (t <= decision_step.reshape(-1, 1))
+
+
 class MemoryDiffusionPolicy(nn.Module):
     """Diffusion action head conditioned on working-memory-fused tokens (see the module docstring)."""
 
-    def __init__(self, config: PolicyConfig, stats: dict[str, dict[str, list[float]]], text_dim: int = 384):
+    def __init__(self, config: PolicyConfig, stats: dict[str, dict[str, list[float]]], text_dim: int = 384,
+                 n_answers: int = 0):
         super().__init__()
         self.config = config
         for key, name in ((STATE_KEY, "state"), (ACTION_KEY, "action")):
@@ -59,6 +72,7 @@ class MemoryDiffusionPolicy(nn.Module):
         self.state_dim = len(stats[STATE_KEY]["min"])
         self.action_dim = len(stats[ACTION_KEY]["min"])
         self.text_dim = text_dim
+        self.n_answers = n_answers  # size of the auxiliary answer head (the task's number of possible answers)
         self.task = ""  # the tabletop task it was trained on (set by training, saved with the weights)
         self._task_texts: dict[str, np.ndarray] = {}
         c = config
@@ -67,7 +81,16 @@ class MemoryDiffusionPolicy(nn.Module):
                              "use 'sample' (predict the clean chunk, the default) or 'epsilon' (the noise)")
         self.encoder = VisionEncoder(c.dim, c.grid, text_dim)
         self.bank = WorkingMemoryBank(c.dim, c.n_heads, c.capacity, c.consolidate) if c.use_memory else None
+        if c.relation_layers < 0 or c.aux_weight < 0 or c.aux_cue_frames < 0:
+            raise InputError("policy.relation_layers, aux_weight and aux_cue_frames must be >= 0",
+                             "use 0 to switch them off")
+        if c.aux_weight > 0 and n_answers < 2:
+            raise InputError(f"policy.aux_weight > 0 needs the task's answers (n_answers={n_answers})",
+                             "train on a dataset whose episodes store their answer, or set aux_weight: 0")
+        self.relation = RelationLayers(c.dim, c.n_heads, c.relation_layers) if c.relation_layers else None
         n_tokens = c.grid * c.grid
+        self.aux_head = (nn.Sequential(nn.Linear(n_tokens * c.dim + c.dim, COND_DIM), nn.SiLU(),
+                                       nn.Linear(COND_DIM, n_answers)) if c.aux_weight > 0 else None)
         self.cond = nn.Sequential(nn.Linear(n_tokens * c.dim + c.dim + self.state_dim, COND_DIM), nn.SiLU(),
                                   nn.Linear(COND_DIM, COND_DIM))
         self.denoiser = ChunkDenoiser(c.horizon * self.action_dim, COND_DIM, c.denoiser_width, c.denoiser_blocks)
@@ -109,14 +132,45 @@ class MemoryDiffusionPolicy(nn.Module):
         return torch.stack([padded[b, :, :, off[b, 0]:off[b, 0] + H, off[b, 1]:off[b, 1] + W]
                             for b in range(B)]).reshape(B * T, 3, H, W)
 
-    def _fuse_sequence(self, perc: Tensor, cog: Tensor) -> tuple[Tensor, Tensor]:
-        """Run the bank over whole episodes: perc (B, T, P, D), cog (B, T, D) -> fused, same shapes."""
+    def _bank_step(self, perc: Tensor, cog: Tensor, t: int) -> tuple[Tensor, Tensor, Tensor | None]:
+        """One step through the bank (retrieve, fuse, write): fused perc, fused cog and, when the relation
+        layers need them, the retrieved perceptual tokens (else None)."""
         if self.bank is None:
+            return perc, cog, None
+        if self.relation is None:
+            fused_p, fused_c = self.bank(perc, cog, t)
+            return fused_p, fused_c, None
+        ret_p, ret_c = self.bank.retrieve(perc, cog, t)
+        fused_p, fused_c = self.bank.fuse(perc, cog, ret_p, ret_c)
+        self.bank.write(perc, cog, t)
+        return fused_p, fused_c, ret_p
+
+    def _relate(self, perc: Tensor, cog: Tensor, retrieved: Tensor | None) -> tuple[Tensor, Tensor]:
+        """The relation layers over (..., P, D) / (..., D) tokens (identity when ``relation_layers`` is 0)."""
+        if self.relation is None:
             return perc, cog
+        lead = perc.shape[:-2]
+        P, D = perc.shape[-2:]
+        r = None if retrieved is None else retrieved.reshape(-1, P, D)
+        p, c = self.relation(perc.reshape(-1, P, D), cog.reshape(-1, D), r)
+        return p.reshape(*lead, P, D), c.reshape(*lead, D)
+
+    def _fuse_sequence(self, perc: Tensor, cog: Tensor) -> tuple[Tensor, Tensor]:
+        """Run the bank (and the relation layers) over whole episodes: perc (B, T, P, D), cog (B, T, D) -> same."""
+        if self.bank is None:
+            return self._relate(perc, cog, None)
         self.bank.reset()
-        outs = [self.bank(perc[:, t], cog[:, t], t) for t in range(perc.shape[1])]
+        outs = [self._bank_step(perc[:, t], cog[:, t], t) for t in range(perc.shape[1])]
         self.bank.reset()
-        return torch.stack([o[0] for o in outs], 1), torch.stack([o[1] for o in outs], 1)
+        fused_p, fused_c = torch.stack([o[0] for o in outs], 1), torch.stack([o[1] for o in outs], 1)
+        ret = torch.stack([o[2] for o in outs], 1) if self.relation is not None else None
+        return self._relate(fused_p, fused_c, ret)
+
+    def aux_logits(self, perc: Tensor, cog: Tensor) -> Tensor:
+        """Answer logits (..., n_answers) from the tokens that also make the condition."""
+        if self.aux_head is None:
+            raise InputError("this policy has no answer head", "train it with policy.aux_weight > 0")
+        return self.aux_head(torch.cat([perc.flatten(-2), cog], dim=-1))
 
     def _condition(self, perc: Tensor, cog: Tensor, state: Tensor) -> Tensor:
         return self.cond(torch.cat([perc.flatten(-2), cog, self._norm_state(state)], dim=-1))
@@ -142,7 +196,31 @@ class MemoryDiffusionPolicy(nn.Module):
         pred = self.denoiser(self.train_scheduler.add_noise(target, noise, k), k, cond)
         goal = noise if self.config.prediction == "epsilon" else target
         loss = ((pred - goal) ** 2 * keep).sum() / keep.sum().clamp(min=1)
-        return loss, {"loss": float(loss.detach())}
+        info = {"loss": float(loss.detach())}
+        if self.aux_head is not None:
+            aux, acc = self._aux_loss(perc, cog, batch)
+            loss = loss + self.config.aux_weight * aux
+            info.update(diffusion_loss=info["loss"], aux_loss=float(aux.detach()), aux_accuracy=acc,
+                        loss=float(loss.detach()))
+        return loss, info
+
+    def _aux_loss(self, perc: Tensor, cog: Tensor, batch: dict[str, Tensor]) -> tuple[Tensor, float]:
+        """Cross-entropy of the answer head on the steps of ``answer_mask`` (episodes without a known answer,
+        -1, are left out); returns the loss and the head's accuracy on the steps where the cue is hidden."""
+        B, T = perc.shape[:2]
+        known = (batch["answer"] >= 0).unsqueeze(1)
+        mask = answer_mask(T, batch["cue_hidden_from"], batch["decision_step"], self.config.aux_cue_frames) & known
+        if not mask.any():
+            return perc.sum() * 0.0, float("nan")
+        logits = self.aux_logits(perc, cog)
+        target = batch["answer"].clamp(min=0).unsqueeze(1).expand(B, T)
+        hidden = answer_mask(T, batch["cue_hidden_from"], batch["decision_step"]) & known
+        acc = float((logits.argmax(-1) == target)[hidden].float().mean()) if hidden.any() else float("nan")
+        ce = nn.functional.cross_entropy(logits.reshape(B * T, -1), target.reshape(-1), reduction="none").reshape(B, T)
+        # The few cue frames and the long hidden window weigh the same: the cue frames teach the encoder to read
+        # the answer while it is in view, which a plain mean over all masked steps would drown.
+        parts = [ce[m].mean() for m in (hidden, mask & ~hidden) if m.any()]
+        return torch.stack(parts).mean(), acc
 
     # ---- acting -----------------------------------------------------------------------------------------------
     def reset(self, seed: int | None = None) -> None:
@@ -194,8 +272,8 @@ class MemoryDiffusionPolicy(nn.Module):
         """Encode one step, read and write the memory bank, return the condition (B, COND_DIM)."""
         img, state, text = self._as_batch(obs)
         perc, cog = self.encoder(self._images(img), text)
-        if self.bank is not None:
-            perc, cog = self.bank(perc, cog, self._t)
+        perc, cog, retrieved = self._bank_step(perc, cog, self._t)
+        perc, cog = self._relate(perc, cog, retrieved)
         self._t += 1
         return self._condition(perc, cog, state)
 
@@ -237,7 +315,7 @@ class MemoryDiffusionPolicy(nn.Module):
                  for key, lo, span in ((STATE_KEY, self.state_lo, self.state_span),
                                        (ACTION_KEY, self.action_lo, self.action_span))}
         meta = {"type": POLICY_TYPE, "version": 1, "config": dataclasses.asdict(self.config), "stats": stats,
-                "text_dim": self.text_dim, "task": self.task}
+                "text_dim": self.text_dim, "task": self.task, "n_answers": self.n_answers}
         (d / CONFIG_FILE).write_text(json.dumps(meta, indent=1))
         return d
 
@@ -252,7 +330,8 @@ class MemoryDiffusionPolicy(nn.Module):
         if meta.get("type") != POLICY_TYPE:
             raise SourceError(f"{d / CONFIG_FILE} is of type {meta.get('type')!r}", f"use a {POLICY_TYPE} checkpoint")
         config = from_dict(PolicyConfig, meta["config"], where=str(d / CONFIG_FILE))
-        policy = cls(config, meta["stats"], text_dim=int(meta.get("text_dim", 384)))
+        policy = cls(config, meta["stats"], text_dim=int(meta.get("text_dim", 384)),
+                     n_answers=int(meta.get("n_answers", 0)))
         policy.task = str(meta.get("task", ""))
         policy.load_state_dict(load_file(str(d / WEIGHTS_FILE)))
         policy.eval()

@@ -5,7 +5,7 @@ Output folder::
 
     OUT/pretrained/                 the final EMA policy (save_pretrained: model.safetensors + config.json)
     OUT/checkpoints/last/           training_state.pt (model, optimiser, schedule, EMA, step, RNG) + pretrained/
-    OUT/train_log.jsonl             step, loss, lr, seconds every 10 steps
+    OUT/train_log.jsonl             step, loss, lr, seconds (and aux_accuracy with the answer loss) every 10 steps
     OUT/train_summary.json          steps, wall-clock seconds, samples/s, final loss, config, dataset
 """
 
@@ -71,7 +71,8 @@ def train(data: str | Path, out: str | Path, config: PolicyConfig | None = None,
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.num_threads)
     ds = TabletopEpisodes(data, horizon=config.horizon, max_episodes=max_episodes)
-    policy = MemoryDiffusionPolicy(config, ds.stats, text_dim=len(ds.task_embedding))
+    policy = MemoryDiffusionPolicy(config, ds.stats, text_dim=len(ds.task_embedding),
+                                   n_answers=len(ds.answer_choices))
     policy.task = ds.task
     opt = torch.optim.AdamW(policy.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sched = get_cosine_schedule_with_warmup(opt, config.warmup_steps, config.steps)
@@ -91,6 +92,7 @@ def train(data: str | Path, out: str | Path, config: PolicyConfig | None = None,
                                                   "frames": ds.n_frames, "task": ds.task}, indent=1))
     policy.train()
     losses: list[float] = []
+    aux_acc: list[float] = []
     samples = 0
     t0 = time.perf_counter()
     with open(out / "train_log.jsonl", "a") as logf, \
@@ -105,13 +107,18 @@ def train(data: str | Path, out: str | Path, config: PolicyConfig | None = None,
             sched.step()
             ema.step(policy.parameters())
             losses.append(info["loss"])
+            if "aux_accuracy" in info:
+                aux_acc.append(info["aux_accuracy"])
             samples += int(batch["action_chunks"].shape[0] * batch["action_chunks"].shape[1])
             bar.update(1)
-            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}")
+            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}",
+                            **({"aux_acc": f"{np.nanmean(aux_acc[-20:]):.2f}"} if aux_acc else {}))
             if (step + 1) % 10 == 0:
-                logf.write(json.dumps({"step": step + 1, "loss": float(np.mean(losses[-10:])),
-                                       "lr": sched.get_last_lr()[0],
-                                       "seconds": round(time.perf_counter() - t0, 2)}) + "\n")
+                row = {"step": step + 1, "loss": float(np.mean(losses[-10:])), "lr": sched.get_last_lr()[0],
+                       "seconds": round(time.perf_counter() - t0, 2)}
+                if aux_acc:
+                    row["aux_accuracy"] = float(np.nanmean(aux_acc[-10:]))
+                logf.write(json.dumps(row) + "\n")
                 logf.flush()
             if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
                 _save_state(state_path, policy, opt, sched, ema, step + 1)
