@@ -47,3 +47,17 @@ def test_same_grid_same_labels_and_config_changes_the_cut():
 def test_empty_grid_has_no_rooms():
     rm = segment_rooms(np.full((10, 10), UNKNOWN, np.int8), RES, np.zeros(2))
     assert rm.n_rooms == 0 and rm.assign(np.zeros(3), np.ones(3)) is None
+
+
+def test_floor_enclosed_by_furniture_joins_the_room_around_it():
+    # a 1.2 x 1.2 m ring of furniture in the left room whose own floor is occupied (rays stop at furniture),
+    # with floor seen inside it: too small to be a room, it is still floor of the left room
+    g = two_rooms(0.8)
+    g[10:22, 10:22] = OCCUPIED
+    g[13:19, 13:19] = FREE
+    rm = segment_rooms(g, RES, np.zeros(2))
+    assert rm.n_rooms == 2
+    left = rm.labels[30, 5]
+    assert left > 0 and left != rm.labels[30, 60]
+    assert (rm.labels[13:19, 13:19] == left).all()
+    assert (rm.labels[rm.free] > 0).all()  # every free cell the robot saw is in a room

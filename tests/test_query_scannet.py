@@ -29,7 +29,8 @@ def test_handwritten_scannet_queries(results):
     assert rate(res, "time") == 1.0
     assert rate(res, "counting") >= 0.85
     expl = [r for r in res if r["kind"] == "explanation"]
-    assert sum(r["recall"] for r in expl) / len(expl) >= 0.8
+    # 0.95; 0.85 when the floor enclosed by the sofa had no room and the sofa tipped out of the living room
+    assert sum(r["recall"] for r in expl) / len(expl) >= 0.9
     assert all(r["kind_ok"] for r in res)  # every query was routed to its kind
 
 

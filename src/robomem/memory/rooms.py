@@ -3,9 +3,11 @@
 No room labels come from the memory, so rooms are found from the occupancy grid alone (a morphological
 segmentation): free space is eroded by half a doorway width, which cuts rooms apart at their doorways;
 the surviving blobs are room seeds; seeds grow back over all free cells (geodesically, through free
-space only); finally two regions are merged when they share a border longer than a doorway, or a border
+space only); two regions are merged when they share a border longer than a doorway, or a border
 in two or more pieces (furniture can split a room's eroded free space, but the two halves then touch along
-a wide opening, or on both sides of the furniture; a doorway is one short opening).
+a wide opening, or on both sides of the furniture; a doorway is one short opening); finally free pockets
+no seed reached, too small to be rooms and enclosed by obstacles, join the room of their nearest labelled
+cell (floor seen between furniture is part of the room the furniture stands in).
 Everything is a deterministic function of the grid, so the same grid gives the same rooms.
 """
 
@@ -19,7 +21,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from robomem.config import ForestConfig
-from robomem.memory.api import FREE, OCCUPIED, OccupancyView
+from robomem.memory.api import FREE, OCCUPIED, UNKNOWN, OccupancyView
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +163,7 @@ def segment_rooms(state: np.ndarray, resolution: float, origin: np.ndarray,
         seed_lab, _ = ndi.label(free, structure=_CROSS)
     labels = _grow(seed_lab, free, MAX_GROW_ITERATIONS, int(np.ceil(cfg.min_room_area / resolution**2)))
     labels = _merge_wide_borders(labels, resolution, cfg.merge_border)
+    labels = _absorb_pockets(labels, free, np.asarray(state))
     labels = _renumber(labels)
     log.debug("segmented %d free cells into %d rooms", int(free.sum()), int(labels.max()))
     return RoomMap(labels, origin, resolution, free)
@@ -187,6 +190,28 @@ def _grow(labels: np.ndarray, free: np.ndarray, max_iter: int, min_cells: int) -
         new = lut[rest]
         lab[new > 0] = new[new > 0]
     return lab
+
+
+def _absorb_pockets(labels: np.ndarray, free: np.ndarray, state: np.ndarray) -> np.ndarray:
+    """Give each small free pocket no room reached that is enclosed by obstacles (no unknown cell next to
+    it: floor seen between furniture whose own floor is occupied) the room of its nearest labelled cell: it
+    is floor the robot saw inside that room, and leaving it out shrinks the room around the furniture and
+    tips object votes. Pockets at the edge of unexplored space stay out (they may lie behind a wall)."""
+    pocket = free & (labels == 0)
+    if not pocket.any() or not labels.any():
+        return labels
+    comp, n = ndi.label(pocket, structure=_CROSS)
+    open_to_unknown = np.unique(comp[pocket & ndi.binary_dilation(state == UNKNOWN, structure=_CROSS)])
+    enclosed = np.ones(n + 1, bool)
+    enclosed[0] = False
+    enclosed[open_to_unknown] = False
+    take = enclosed[comp]
+    if not take.any():
+        return labels
+    _, (ni, nj) = ndi.distance_transform_edt(labels == 0, return_indices=True)
+    out = labels.copy()
+    out[take] = labels[ni[take], nj[take]]
+    return out
 
 
 def _merge_wide_borders(labels: np.ndarray, resolution: float, merge_border: float,
