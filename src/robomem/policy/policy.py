@@ -242,8 +242,9 @@ class MemoryDiffusionPolicy(nn.Module):
         if consolidate is not None:
             self.bank.consolidate = bool(consolidate)
 
-    def _task_embedding(self, text: str) -> np.ndarray:
-        """MiniLM embedding of a task text (what demonstrations store), cached per text."""
+    def task_embedding(self, text: str) -> np.ndarray:
+        """MiniLM embedding of a task text (what demonstrations store), cached per text; observations may
+        carry it as ``task_embedding`` instead of the text."""
         if text not in self._task_texts:
             from robomem.perception.text import load_text_encoder
 
@@ -252,7 +253,7 @@ class MemoryDiffusionPolicy(nn.Module):
 
     def _as_batch(self, obs: dict[str, Any]) -> tuple[Tensor, Tensor, Tensor]:
         if "task_embedding" not in obs and isinstance(obs.get("task"), str):
-            obs = {**obs, "task_embedding": self._task_embedding(obs["task"])}
+            obs = {**obs, "task_embedding": self.task_embedding(obs["task"])}
         missing = [k for k in (IMAGE_KEY, STATE_KEY, "task_embedding") if k not in obs]
         if missing:
             raise InputError(f"observation lacks {', '.join(missing)}",

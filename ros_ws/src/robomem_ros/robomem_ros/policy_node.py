@@ -83,9 +83,7 @@ class PolicyNode(Node):
         self.policy = load_policy(checkpoint)
         torch.set_num_threads(self.policy.config.num_threads)
         self.task = task_sentence(self.policy, p["task"], checkpoint)
-        from robomem.perception.text import load_text_encoder
-
-        self.task_embedding = load_text_encoder("minilm").encode([self.task])[0].astype(np.float32)
+        self.task_embedding = self.policy.task_embedding(self.task)  # once, not on the first tick
         self.policy.reset(seed=p["seed"])
         self._lock = threading.Lock()  # guards the latest observation, shared with the subscription callbacks
         self._image: np.ndarray | None = None
