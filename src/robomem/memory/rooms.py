@@ -45,11 +45,7 @@ class RoomMap:
         self.free = free.astype(bool)
         self.n_rooms = int(self.labels.max()) if self.labels.size else 0
         # nearest labelled cell for every cell (fallback assignment for objects far from labelled space)
-        if self.n_rooms:
-            _, idx = ndi.distance_transform_edt(self.labels == 0, return_indices=True)
-            self._nearest = self.labels[idx[0], idx[1]]
-        else:
-            self._nearest = self.labels
+        self._nearest = nearest_labels(self.labels)
 
     @property
     def keys(self) -> list[str]:
@@ -192,6 +188,15 @@ def _grow(labels: np.ndarray, free: np.ndarray, max_iter: int, min_cells: int) -
     return lab
 
 
+def nearest_labels(labels: np.ndarray) -> np.ndarray:
+    """Each cell's label, or for an unlabelled (0) cell the label of its nearest labelled cell (all 0 when
+    nothing is labelled)."""
+    if not labels.any():
+        return labels
+    _, (ni, nj) = ndi.distance_transform_edt(labels == 0, return_indices=True)
+    return labels[ni, nj]
+
+
 def _absorb_pockets(labels: np.ndarray, free: np.ndarray, state: np.ndarray) -> np.ndarray:
     """Give each small free pocket no room reached that is enclosed by obstacles (no unknown cell next to
     it: floor seen between furniture whose own floor is occupied) the room of its nearest labelled cell: it
@@ -208,9 +213,8 @@ def _absorb_pockets(labels: np.ndarray, free: np.ndarray, state: np.ndarray) -> 
     take = enclosed[comp]
     if not take.any():
         return labels
-    _, (ni, nj) = ndi.distance_transform_edt(labels == 0, return_indices=True)
     out = labels.copy()
-    out[take] = labels[ni[take], nj[take]]
+    out[take] = nearest_labels(labels)[take]
     return out
 
 
